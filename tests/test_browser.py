@@ -1,0 +1,233 @@
+"""The explorers in JupyterLab and the app in Voilà, driven in headless Chromium with Playwright (issue 5).
+
+Each test starts its own server on 127.0.0.1 and a free port, in its own process group, with its own runtime,
+settings and workspace folders, and stops it (SIGTERM, which also shuts its kernels down) even when the test
+fails. Screenshots go to `artifacts/` at the repository root (git-ignored).
+
+Skipped when Chromium (`/usr/bin/chromium`, or `$FACEMIMIC_CHROMIUM`) or Playwright is missing; never runs
+`playwright install`. About a minute with a warm extraction cache, two with an empty one."""
+from __future__ import annotations
+import base64, importlib.util, json, os, re, signal, socket, subprocess, sys, time, urllib.request
+from pathlib import Path
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO/'artifacts'
+CHROMIUM = Path(os.environ.get('FACEMIMIC_CHROMIUM', '/usr/bin/chromium'))
+LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run']
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists() or importlib.util.find_spec('playwright') is None,
+                                reason=f'needs Chromium at {CHROMIUM} and the playwright package')
+
+def free_port()->int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+class Server:
+    "A server process of ours (JupyterLab or Voilà) on 127.0.0.1; `stop()` ends it and its kernels."
+    def __init__(self, cmd:list, url:str, folder:Path, name:str):
+        self.url, self.log_path = url, folder/f'{name}.log'
+        env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(folder/'runtime'), JUPYTER_CONFIG_DIR=str(folder/'config'),
+                   PYTHONUNBUFFERED='1', MPLBACKEND='Agg')
+        self._log = open(self.log_path, 'w')
+        self.proc = subprocess.Popen(cmd, cwd=folder, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def wait_ready(self, path:str|None=None, timeout:float=90):
+        "Wait until `path` answers 200 (or, with no path, until the port accepts connections)."
+        deadline, port = time.time() + timeout, int(self.url.rsplit(':', 1)[1])
+        while time.time() < deadline:
+            if self.proc.poll() is not None: break
+            try:
+                if path is None:
+                    with socket.create_connection(('127.0.0.1', port), timeout=2): return
+                with urllib.request.urlopen(self.url + path, timeout=5) as r:
+                    if r.status == 200: return
+            except OSError: time.sleep(0.5)
+        raise RuntimeError(f"the server at {self.url} did not start; its log:\n{self.log()}")
+
+    def log(self)->str: return self.log_path.read_text()[-4000:]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM) # both servers shut their kernels down on SIGTERM
+            try: self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL); self.proc.wait(10)
+        self._log.close()
+
+@pytest.fixture(scope='module')
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try: yield b
+        finally: b.close()
+
+@pytest.fixture(scope='module')
+def saved_result(tmp_path_factory):
+    from facemimic.compare import compare
+    from facemimic.media import sample_path
+    folder = tmp_path_factory.mktemp('lab-root')
+    result = compare(sample_path('d0_smile.mp4'), sample_path('single_face_smile.mp4'))
+    result.save(folder/'result.npz')
+    return folder, result
+
+def notebook(path:Path, *sources:str):
+    cells = [dict(cell_type='code', execution_count=None, metadata={}, outputs=[], source=s) for s in sources]
+    path.write_text(json.dumps(dict(cells=cells, metadata=dict(kernelspec=dict(name='python3', display_name='Python 3', language='python')),
+                                    nbformat=4, nbformat_minor=5)))
+
+def shot(page, name:str, selector:str|None=None):
+    ARTIFACTS.mkdir(exist_ok=True)
+    (page.locator(selector).first if selector else page).screenshot(path=str(ARTIFACTS/name))
+
+def press(page, handle_selector:str, *keys:str):
+    "Focus a slider's handle and press keys on it, as a keyboard user does."
+    page.locator(handle_selector).first.focus()
+    for k in keys: page.keyboard.press(k)
+
+def src_changes(page, selector:str, before:str, timeout:float=20_000)->str:
+    page.wait_for_function("([s, b]) => { const e = document.querySelector(s); return e && e.src && e.src !== b; }",
+                           arg=[selector, before], timeout=timeout)
+    return page.get_attribute(selector, 'src')
+
+def upload(page, role:str, path:Path):
+    "Click the Upload button of `role` and pick `path` in the file chooser, as a user does."
+    with page.expect_file_chooser(timeout=20_000) as chooser:
+        page.click(f'.facemimic-upload-{role}')
+    chooser.value.set_files(str(path))
+
+def slider_value(page, selector:str)->int:
+    return int(float(page.get_attribute(f'{selector} .noUi-handle', 'aria-valuenow')))
+
+# --- JupyterLab ---------------------------------------------------------------------------------------
+
+def test_explorers_in_jupyterlab(browser, saved_result):
+    folder, result = saved_result
+    notebook(folder/'explore.ipynb', "from facemimic.explorer import explore\nexplorer = explore('result.npz')\nexplorer")
+    port = free_port()
+    cmd = [sys.executable, '-m', 'jupyter', 'lab', '--no-browser', f'--port={port}', '--ServerApp.ip=127.0.0.1', '--ServerApp.token=',
+           '--ServerApp.password=', '--ServerApp.allow_root=True', f'--ServerApp.root_dir={folder}', '--ServerApp.open_browser=False',
+           '--LabApp.expose_app_in_browser=True', f'--LabApp.workspaces_dir={folder/"workspaces"}',
+           f'--LabApp.user_settings_dir={folder/"settings"}', '--LabApp.news_url=None']
+    server = Server(cmd, f'http://127.0.0.1:{port}', folder, 'jupyterlab')
+    page = None
+    try:
+        server.wait_ready('/api/status')
+        page = browser.new_page(viewport={'width': 1400, 'height': 2600})
+        errors = []
+        page.on('console', lambda m: errors.append(m.text) if m.type == 'error' and 'view' in m.text else None)
+        page.goto(f'{server.url}/lab/tree/explore.ipynb?reset', timeout=60_000)
+        page.wait_for_function("() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+                               " const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;"
+                               " return k && k.status === 'idle'; }", timeout=90_000)
+        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        frame = '.facemimic-scrubber-frame'
+        page.wait_for_selector(frame, timeout=90_000)
+        page.wait_for_function("() => document.querySelectorAll('.facemimic-scrubber-frame')[1] && document.querySelector('.facemimic-scrubber-frame').src",
+                               timeout=30_000)
+        page.wait_for_selector('.bk-Figure, .bk-Canvas, .bk-Column', state='attached', timeout=30_000)
+        assert not errors, f'widget views failed: {errors}'
+        shot(page, 'lab_explorer_start.png', '.jp-OutputArea-output >> nth=-1')
+
+        # frame scrubber: the slider moves, the frame and its number change
+        status = page.locator('.facemimic-status').first
+        before_src, before_text = page.get_attribute(frame, 'src'), status.inner_text()
+        press(page, '.facemimic-scrubber-slider .noUi-handle', *['ArrowRight'] * 40)
+        src_changes(page, frame, before_src)
+        page.wait_for_function("([t]) => document.querySelector('.facemimic-status').innerText !== t", arg=[before_text], timeout=20_000)
+        assert slider_value(page, '.facemimic-scrubber-slider') == 40
+        m = re.search(r'frame (\d+)', status.inner_text())
+        assert m and int(m.group(1)) > 0, status.inner_text()
+        shot(page, 'lab_scrubber_step40.png', '.jp-OutputArea-output >> nth=-1')
+
+        # the play button steps through the frames by itself
+        page.locator('.facemimic-scrubber-slider').locator('xpath=preceding-sibling::*[1]').locator('button').first.click()
+        page.wait_for_function("() => +document.querySelector('.facemimic-scrubber-slider .noUi-handle').getAttribute('aria-valuenow') > 60",
+                               timeout=20_000)
+
+        # region toggles: tick the jaw, the frame is redrawn and the jaw appears in the region table
+        src = page.get_attribute(frame, 'src')
+        page.get_by_role('checkbox', name=re.compile('jaw')).first.check()
+        src_changes(page, frame, src)
+        page.wait_for_function("() => [...document.querySelectorAll('.facemimic-table')].some(t => t.innerText.includes('jaw'))", timeout=20_000)
+
+        # alignment explorer: its own slider, then a click on the cost matrix
+        page.get_by_role('tab', name='Alignment').click()
+        aligned = '.facemimic-alignment-frame'
+        page.wait_for_selector(aligned, state='visible', timeout=20_000)
+        src = page.get_attribute(aligned, 'src')
+        press(page, '.facemimic-alignment-slider .noUi-handle', *['ArrowRight'] * 30)
+        src_changes(page, aligned, src)
+        assert slider_value(page, '.facemimic-alignment-slider') == 30
+        canvas = page.locator('.facemimic-alignment-plot .bk-Canvas, .facemimic-alignment-plot canvas').first
+        box = canvas.bounding_box()
+        assert box and box['width'] > 100, box
+        src = page.get_attribute(aligned, 'src')
+        page.mouse.click(box['x'] + 0.75 * min(box['width'], 430), box['y'] + 0.25 * box['height'])
+        page.wait_for_function("() => +document.querySelector('.facemimic-alignment-slider .noUi-handle').getAttribute('aria-valuenow') !== 30",
+                               timeout=20_000)
+        src_changes(page, aligned, src)
+        shot(page, 'lab_alignment_after_click.png', '.jp-OutputArea-output >> nth=-1')
+    finally:
+        if page is not None: page.close()
+        server.stop()
+
+# --- the app in Voilà ---------------------------------------------------------------------------------
+
+def test_app_in_voila(browser, sample_media, tmp_path):
+    from facemimic.app import voila_command
+    port = free_port()
+    server = Server(voila_command(port, open_browser=False), f'http://127.0.0.1:{port}', tmp_path, 'voila')
+    page = None
+    try:
+        server.wait_ready() # the port only: a GET of the page would start a kernel
+        page = browser.new_page(viewport={'width': 1300, 'height': 1000})
+        page.goto(server.url + '/', timeout=120_000)
+        page.wait_for_selector('.facemimic-app', timeout=120_000)
+        shot(page, 'voila_app_start.png')
+
+        # upload the two sample clips and compare
+        upload(page, 'reference', sample_media/'d0_smile.mp4')
+        upload(page, 'imitation', sample_media/'single_face_smile.mp4')
+        page.wait_for_function("() => document.querySelector('.facemimic-chosen-imitation').innerText.includes('single_face_smile.mp4')"
+                               " && document.querySelector('.facemimic-chosen-reference').innerText.includes('d0_smile.mp4')", timeout=60_000)
+        page.click('.facemimic-compare')
+        score = page.wait_for_selector('.facemimic-summary .facemimic-score', timeout=240_000)
+        text = score.inner_text()
+        assert re.fullmatch(r'\d{1,3}/100', text), text
+        href = page.get_attribute('.facemimic-download-json', 'href')
+        saved = json.loads(base64.b64decode(href.split(',', 1)[1]))
+        assert f"{saved['score']:.0f}/100" == text
+        assert page.get_attribute('.facemimic-download-html', 'href').startswith('data:text/html;base64,')
+        page.wait_for_selector('.facemimic-scrubber-frame', timeout=30_000)
+        page.wait_for_function("() => document.querySelector('.facemimic-scrubber-frame').src", timeout=30_000)
+        src = page.get_attribute('.facemimic-scrubber-frame', 'src')
+        press(page, '.facemimic-scrubber-slider .noUi-handle', *['ArrowRight'] * 25)
+        src_changes(page, '.facemimic-scrubber-frame', src)
+        page.set_viewport_size({'width': 1300, 'height': 3600}) # Voilà scrolls inside the page: a tall window shows it all
+        shot(page, 'voila_app_result.png')
+        page.get_by_role('tab', name='Alignment').click()
+        page.wait_for_selector('.facemimic-alignment-frame', state='visible', timeout=20_000)
+        page.wait_for_selector('.facemimic-alignment-plot canvas', state='attached', timeout=20_000)
+        shot(page, 'voila_app_alignment.png', '.facemimic-results')
+        page.set_viewport_size({'width': 1300, 'height': 1000})
+
+        # a text file as the imitation: a clear message in the page, and the app keeps working
+        notes = tmp_path/'notes.txt'; notes.write_text('not a video')
+        upload(page, 'imitation', notes)
+        page.wait_for_function("() => document.querySelector('.facemimic-chosen-imitation').innerText.includes('notes.txt')", timeout=30_000)
+        page.click('.facemimic-compare')
+        error = page.wait_for_selector('.facemimic-error', timeout=60_000)
+        assert 'The imitation could not be used' in error.inner_text() and 'notes.txt is not a video or image' in error.inner_text()
+        assert page.locator('.facemimic-summary').count() == 0
+        shot(page, 'voila_app_bad_upload.png')
+        page.select_option('.facemimic-sample-imitation select', 'single_face_smile.mp4')
+        page.wait_for_function("() => document.querySelector('.facemimic-chosen-imitation').innerText.includes('sample')", timeout=30_000)
+        page.click('.facemimic-compare')
+        again = page.wait_for_selector('.facemimic-summary .facemimic-score', timeout=120_000)
+        assert again.inner_text() == text and page.locator('.facemimic-error').count() == 0
+    finally:
+        if page is not None: page.close()
+        server.stop()
