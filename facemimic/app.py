@@ -19,7 +19,7 @@ def _safe_name(name:str)->str:
     name = re.sub(r'[^\w.\- ]+', '_', Path(str(name)).name).strip(' .')
     return name or 'upload'
 
-def sample_clips()->list:
+def sample_clips()->list: # file names, sorted
     "Names of the sample videos and images (empty when the sample folder is not at hand)."
     try: folder = sample_path()
     except FacemimicError: return []
@@ -45,7 +45,9 @@ class ClipInput:
         self.sample.observe(self._sampled, 'value')
         self.widget = widgets.VBox([widgets.HTML(f'<b>{role.capitalize()}</b>'), self.upload, self.sample, self.chosen])
 
-    def set_upload(self, name:str, content:bytes):
+    def set_upload(self, name:str, # the uploaded file's name
+                   content:bytes, # the file's content
+                  ):
         "Use uploaded bytes as this clip."
         self._count += 1
         folder = self.folder/f'{self.role}-{self._count}'; folder.mkdir(parents=True, exist_ok=True)
@@ -54,7 +56,8 @@ class ClipInput:
         self._set(path, path.name, 'upload', f'uploaded <b>{html.escape(path.name)}</b> ({len(content) / 2 ** 20:.1f} MB)')
         if self.sample.value is not None: self.sample.value = None
 
-    def set_sample(self, name:str):
+    def set_sample(self, name:str, # a file name from `sample_clips()`
+                  ):
         "Use the sample clip `name`."
         self._set(sample_path(name), name, 'sample', f'sample <b>{html.escape(name)}</b>')
         if self.sample.value != name: self.sample.value = name
@@ -124,12 +127,12 @@ class App:
         self.widget.add_class('facemimic-app')
 
     # controller
-    def use_example(self):
+    def use_example(self)->object: # the `MimicResult`, or None when the comparison failed
         "Pick the example pair of sample clips and compare them."
         self.inputs['reference'].set_sample(EXAMPLE[0]); self.inputs['imitation'].set_sample(EXAMPLE[1])
         return self.run()
 
-    def run(self):
+    def run(self)->object: # the `MimicResult`, or None when the comparison failed
         "Compare the chosen clips and show the result; return it, or None after showing what went wrong."
         from facemimic.compare import compare
         from facemimic.landmarks import extract
@@ -258,7 +261,8 @@ class App:
 APP_DIR = PACKAGE_DIR/'notebooks' # the packaged app notebook and its Voilà configuration
 APP_NOTEBOOK = APP_DIR/'app.ipynb'
 
-def free_port(ip:str='127.0.0.1')->int:
+def free_port(ip:str='127.0.0.1', # the address to bind
+             )->int: # a port number
     "A TCP port that is free on `ip` right now."
     with socket.socket() as s:
         s.bind((ip, 0)); return s.getsockname()[1]
@@ -273,7 +277,8 @@ def voila_command(port:int=8866, # port to serve on (0: a free one)
     return [sys.executable, '-m', 'voila', str(APP_NOTEBOOK), f'--port={port}', f'--Voila.ip={ip}',
             f'--Voila.config_file_paths={APP_DIR}'] + ([] if open_browser else ['--no-browser'])
 
-def cmd_app(args)->int:
+def cmd_app(args, # parsed `facemimic app` options: port, ip, no_browser, print_command
+           )->int: # exit status
     "facemimic app [--port P] [--ip IP] [--no-browser] [--print-command]"
     port = args.port or free_port(args.ip)
     cmd = voila_command(port, args.ip, not args.no_browser)
@@ -284,7 +289,8 @@ def cmd_app(args)->int:
     print(f"facemimic app: http://{args.ip}:{port}/ (Ctrl+C to stop)", file=sys.stderr)
     return subprocess.call(cmd)
 
-def register_cli(subparsers):
+def register_cli(subparsers, # the `add_subparsers()` object of the facemimic parser
+                )->argparse.ArgumentParser: # the `app` subparser
     "Add the `app` subcommand to the `facemimic` command's subparsers."
     p = subparsers.add_parser('app', help='the upload-and-compare app, in your browser (Voilà)',
                               description='Serve the upload-and-compare app with Voilà and open it in your browser.')

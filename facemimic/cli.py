@@ -5,6 +5,7 @@
 # %% ../nbs/13_cli.ipynb #2f778055
 from __future__ import annotations
 import argparse, json, os, re, sys, tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from .errors import FacemimicError, OptionError
@@ -13,7 +14,8 @@ from .errors import FacemimicError, OptionError
 __all__ = ['cmd_compare', 'cmd_extract', 'build_parser', 'native_logs_filtered', 'main']
 
 # %% ../nbs/13_cli.ipynb #841334cd
-def cmd_compare(args)->int:
+def cmd_compare(args, # parsed `facemimic compare` options
+               )->int: # exit status
     "facemimic compare REFERENCE IMITATION [--json] [--out DIR] [--mirror] [--expression X]"
     from facemimic.compare import compare
     result = compare(args.reference, args.imitation, mirror=args.mirror, expression=args.expression,
@@ -44,7 +46,8 @@ def _write_table(df, out:Path):
     elif suffix == '.parquet': atomic_write(out, lambda tmp: df.to_parquet(tmp, index=False), suffix='.parquet')
     else: raise OptionError(f"--out {out}: the table must end in .csv or .parquet (or .npz for a saved track).")
 
-def cmd_extract(args)->int:
+def cmd_extract(args, # parsed `facemimic extract` options
+               )->int: # exit status
     "facemimic extract MEDIA --out FILE.csv|FILE.parquet|FILE.npz"
     from facemimic.landmarks import extract, save_track
     out = Path(args.out)
@@ -65,7 +68,7 @@ def _add_clip_options(p, prefix:str=''):
     p.add_argument(f'--{prefix}start', type=float, default=None, metavar='S', help='first second to analyse')
     p.add_argument(f'--{prefix}end', type=float, default=None, metavar='S', help='last second to analyse')
 
-def build_parser()->argparse.ArgumentParser:
+def build_parser()->argparse.ArgumentParser: # with every subcommand
     "The argument parser of the `facemimic` command."
     from facemimic import __version__
     parser = argparse.ArgumentParser(prog='facemimic', description='Facial expression analysis and imitation scoring.')
@@ -111,7 +114,7 @@ _COMMANDS = [_register_analyze, _register_app] # functions that add more subcomm
 _ROUTINE_NATIVE_LOG = re.compile(r'^(?:[WI]\d{4} |WARNING: Logging before InitGoogle|INFO: Created TensorFlow Lite|\[[\w,]+ @ 0x[0-9a-f]+\] )')
 
 @contextmanager
-def native_logs_filtered():
+def native_logs_filtered()->Iterator[None]: # a context manager (with `contextmanager`)
     "Hide MediaPipe's routine native log lines on file descriptor 2 while the block runs; re-print any others."
     try: fd = sys.stderr.fileno()
     except (AttributeError, OSError, ValueError): yield; return # not a real file (e.g. captured): nothing to filter
@@ -130,7 +133,8 @@ def native_logs_filtered():
         capture.close()
 
 # %% ../nbs/13_cli.ipynb #e5c2870b
-def main(argv:list|None=None)->int:
+def main(argv:list|None=None, # the arguments (None: `sys.argv[1:]`)
+        )->int: # exit status: 0 done, 2 a user's error, 130 interrupted
     "Run the `facemimic` command line; return its exit status."
     parser = build_parser()
     args = parser.parse_args(argv)

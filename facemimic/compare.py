@@ -60,9 +60,9 @@ class RegionResult:
 @dataclass
 class ClipSummary:
     "What was found in one clip."
-    path: str|None
+    path: str|None # the clip's file, from its track's metadata
     frames: int # analysed frames
-    fps: float
+    fps: float # frames per second (nan for an image)
     face_frames: int # frames with a face
     segment: Segment # onset, apex, offset (rows and seconds from the first analysed frame)
     apex_frame: int # frame number of the apex keyframe in the file
@@ -70,7 +70,8 @@ class ClipSummary:
     neutral_frames: list # frame numbers of this clip it was taken from (empty for a separate neutral clip or an image)
     asymmetry: float # (L - R) / (L + R) at the apex
 
-    def to_dict(self)->dict:
+    def to_dict(self)->dict: # JSON-ready fields, with the segment's flattened in
+        "`ClipSummary` as a plain dict, with the episode's times and flags at the top level."
         s = self.segment
         return dict(path=self.path, frames=self.frames, fps=None if math.isnan(self.fps) else self.fps, frames_with_face=self.face_frames,
                     moved=s.moved, onset_s=s.onset_s, apex_s=s.apex_s, offset_s=s.offset_s, duration_s=s.duration_s,
@@ -113,7 +114,7 @@ class MimicResult:
         c = ', '.join(f'{k} {v:.0f}' for k, v in self.components.items() if v is not None)
         return f"MimicResult(score {self.score:.1f}: {c})"
 
-    def to_dict(self)->dict:
+    def to_dict(self)->dict: # JSON-ready Python objects
         "Everything but the per-frame arrays, as JSON-ready Python objects."
         al = self.alignment
         return _clean(dict(
@@ -125,11 +126,14 @@ class MimicResult:
                                                        for i, j in al.path]),
             versions=self.versions, parameters=self.parameters))
 
-    def to_json(self, indent:int|None=2)->str:
+    def to_json(self, indent:int|None=2, # spaces per indent level (None: one line)
+               )->str: # the JSON text
         "`to_dict()` as a JSON string."
         return json.dumps(self.to_dict(), indent=indent)
 
-    def report(self, directory, **kwargs)->dict:
+    def report(self, directory, # folder to write into (made if missing)
+               **kwargs, # passed to `write_report` (dpi, pngs)
+              )->dict: # {file name: Path written}
         "Write the report files to `directory` (see `facemimic.report.write_report`)."
         from facemimic.report import write_report
         return write_report(self, directory, **kwargs)
@@ -248,9 +252,12 @@ def compare(reference, # path of a video/image, a saved track (.npz), or a FaceT
             imitation, # the same, for the imitation
             mirror:bool=False, # the imitation was filmed with a selfie camera: swap its left and right
             expression:str|None=None, # optional hint: one of `EXPRESSION_HINTS`; None finds the active channels
-            reference_start:float|None=None, reference_end:float|None=None, # part of the reference to use, seconds
-            imitation_start:float|None=None, imitation_end:float|None=None, # part of the imitation to use, seconds
-            reference_neutral=None, imitation_neutral=None, # neutral: (first, last) frame numbers, a neutral clip, or None (automatic)
+            reference_start:float|None=None, # where to start in the reference, seconds (None: at its beginning)
+            reference_end:float|None=None, # where to stop in the reference, seconds (None: at its end)
+            imitation_start:float|None=None, # where to start in the imitation, seconds (None: at its beginning)
+            imitation_end:float|None=None, # where to stop in the imitation, seconds (None: at its end)
+            reference_neutral=None, # reference's neutral: (first, last) frame numbers, a neutral clip, or None (automatic)
+            imitation_neutral=None, # imitation's neutral: (first, last) frame numbers, a neutral clip, or None (automatic)
             **extract_options, # passed to `extract` for paths (cache, model_path, max_side, ...)
            )->MimicResult: # the score, its components and reasons
     "Compare an imitation with a reference expression."
@@ -384,18 +391,25 @@ def _neutral_param(spec):
     if spec is None or isinstance(spec, (FaceTrack, str, Path)): return None if spec is None else str(getattr(spec, 'meta', {}).get('path', spec))
     return [int(v) for v in spec]
 
-def agreement_rows(x:np.ndarray, y:np.ndarray, path:np.ndarray, noise:float=DYNAMIC_NOISE)->float:
+def agreement_rows(x:np.ndarray, # (n, C) reference series
+                   y:np.ndarray, # (m, C) imitation series
+                   path:np.ndarray, # (K, 2) (row of `x`, row of `y`) pairs
+                   noise:float=DYNAMIC_NOISE, # noise level ε of one value
+                  )->float: # 1 same, 0 unrelated, < 0 opposite
     "`agreement` of two series along a path of (row of x, row of y) pairs."
     return dynamic_agreement(x, y, path, noise)
 
 # %% ../nbs/07_compare.ipynb #9b75eb99
-def save_result(result:MimicResult, path)->Path:
+def save_result(result:MimicResult, # the comparison to save
+                path, # an `.npz` file to write
+               )->Path: # `path`
     "Save what is needed to rebuild `result` (both tracks and the options) to an `.npz` file, atomically."
     arrays = track_arrays(result.reference_track, 'reference__') | track_arrays(result.imitation_track, 'imitation__')
     arrays['parameters'] = np.array(json.dumps(_clean(result.parameters)))
     return atomic_write(path, lambda tmp: np.savez_compressed(tmp, **arrays), suffix='.npz')
 
-def load_result(path)->MimicResult:
+def load_result(path, # an `.npz` file written by `save_result`
+               )->MimicResult: # the comparison, computed again from the saved tracks
     "Rebuild a `MimicResult` saved with `MimicResult.save`, without MediaPipe."
     p = Path(path)
     if not p.is_file(): raise MediaError(f"{p} does not exist: give the path of a result saved with MimicResult.save.")

@@ -82,11 +82,13 @@ class FrameSource:
         "'media' when frames come from the clip's file, 'crops' when they are the aligned face crops."
         return 'media' if self.from_media else 'crops'
 
-    def points(self, row:int)->np.ndarray:
+    def points(self, row:int, # row of the track
+              )->np.ndarray: # (478, 2) x, y in pixels
         "(478, 2) landmark positions of `row` in the pixels of `frame(row)` (NaN without a face)."
         return self._points[row]
 
-    def frame(self, row:int)->np.ndarray:
+    def frame(self, row:int, # row of the track
+             )->np.ndarray: # (height, width, 3) uint8 BGR
         "The frame of `row` as a BGR array of `size`; don't modify it (it is cached)."
         row = int(row)
         img = self._cache.get(row)
@@ -194,7 +196,9 @@ def encode_jpeg(image:np.ndarray, # (H, W, 3) BGR
 # %% ../nbs/11_explorer.ipynb #431fd795
 POSE_WARNING_DEG = 30.0 # yaw or pitch beyond which a frame gets a warning
 
-def frame_status(track:FaceTrack, row:int)->tuple:
+def frame_status(track:FaceTrack, # the clip's track
+                 row:int, # row of the track
+                )->tuple: # (status, words)
     "('face' | 'no face' | 'warning', words) for one row of a track."
     if not track.face_mask[row]: return 'no face', 'no face found (values interpolated)'
     if track.face_count[row] > 1: return 'warning', f'{int(track.face_count[row])} faces: the largest was analysed'
@@ -202,7 +206,9 @@ def frame_status(track:FaceTrack, row:int)->tuple:
     if max(abs(yaw), abs(pitch)) > POSE_WARNING_DEG: return 'warning', f'head turned (yaw {yaw:.0f}°, pitch {pitch:.0f}°)'
     return 'face', 'face found'
 
-def pose_text(track:FaceTrack, row:int)->str:
+def pose_text(track:FaceTrack, # the clip's track
+              row:int, # row of the track
+             )->str: # e.g. 'yaw +3°, pitch -2°, roll +1°'
     "Yaw, pitch and roll of a row in words."
     if not track.face_mask[row]: return 'head pose: -'
     yaw, pitch, roll = track.pose[row]
@@ -244,7 +250,8 @@ class RegionToggles:
     def _notify(self):
         for fn in self._callbacks: fn(set(self.visible))
 
-    def set_visible(self, names):
+    def set_visible(self, names, # region names (from `REGION_NAMES`); the others are hidden
+                   ):
         "Show exactly the regions `names`."
         unknown = set(names) - set(self.names)
         if unknown: raise OptionError(f"Unknown regions {sorted(unknown)}: use names from facemimic.regions.REGION_NAMES.")
@@ -255,15 +262,18 @@ class RegionToggles:
         finally: self._quiet = False
         self._notify()
 
-    def set_region(self, name:str, shown:bool=True):
+    def set_region(self, name:str, # a region name
+                   shown:bool=True, # show it (False: hide it)
+                  ):
         "Show or hide one region."
         self.set_visible(self.visible | {name} if shown else self.visible - {name})
 
-    def toggle_region(self, name:str):
+    def toggle_region(self, name:str, # a region name
+                     ):
         "Hide a shown region, or show a hidden one."
         self.set_region(name, name not in self.visible)
 
-    def shown(self)->list:
+    def shown(self)->list: # region names
         "The visible regions, in the fixed region order."
         return [n for n in self.names if n in self.visible]
 
@@ -423,7 +433,9 @@ class FrameScrubber(_FramesView):
         self.plot.refresh()
 
     # controller
-    def set_frame(self, row:int, clip:int=0):
+    def set_frame(self, row:int, # row of the clip's track
+                  clip:int=0, # which clip: 0 the first, 1 the second
+                 ):
         "Show row `row` of clip `clip` (and the other clip at the same time)."
         steps = np.flatnonzero(self.row_at[:, clip] == row)
         if not len(steps): raise OptionError(f"Clip {clip} has no row {row}: give 0 to {self.tracks[clip].n_frames - 1}.")
@@ -457,7 +469,9 @@ class FrameScrubber(_FramesView):
         self.numbers.value = _table(header, table) if table else '<i>No region is shown: tick one above.</i>'
 
 # %% ../nbs/11_explorer.ipynb #00ceaeee
-def phase(segment, row:int)->str:
+def phase(segment, # the clip's `Segment`
+          row:int, # row of the clip's track
+         )->str: # the phase's name
     "Where `row` lies in an episode: 'before onset', 'rising', 'apex', 'falling', 'after offset' (or 'no expression')."
     if not segment.moved or segment.onset_row is None: return 'no expression'
     a, b = segment.plateau or (segment.apex_row, segment.apex_row)
@@ -558,7 +572,9 @@ class AlignmentExplorer(_FramesView):
         self.widget = widgets.VBox(parts + [self.plot, self.table])
 
     # controller
-    def tap(self, x:float, y:float):
+    def tap(self, x:float, # reference time, seconds (None: ignore the tap)
+            y:float, # imitation time, seconds (None: ignore the tap)
+           ):
         "Jump to the path step nearest to (reference seconds `x`, imitation seconds `y`)."
         if x is None or y is None: return
         self.set_step(int(np.argmin((self.path_times[:, 0] - x) ** 2 + (self.path_times[:, 1] - y) ** 2)))
@@ -645,7 +661,7 @@ def _saved_kind(path:Path)->str:
 
 def explore(obj, # a MimicResult, a FaceTrack (or a list of two), a saved .npz, or a media file
             **kwargs, # passed to the explorer (e.g. `max_side`)
-           ):
+           )->ResultExplorer|FrameScrubber: # the explorer, ready to display
     "The explorer for `obj`: `ResultExplorer` for a comparison, `FrameScrubber` for tracks and clips."
     if isinstance(obj, MimicResult): return ResultExplorer(obj, **kwargs)
     if isinstance(obj, FaceTrack): return FrameScrubber(obj, **kwargs)

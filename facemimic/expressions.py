@@ -4,10 +4,11 @@
 
 # %% ../nbs/08_expressions.ipynb #e2e79dbb
 from __future__ import annotations
-import itertools, json, math, os, shutil, subprocess, sys, warnings
+import argparse, itertools, json, math, os, shutil, subprocess, sys, warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterator
 import cv2
 import numpy as np
 import pandas as pd
@@ -370,7 +371,7 @@ def landmark_pca(tracks, # a FaceTrack, a list of them, or a {name: FaceTrack} d
 def plot_landmark_pca(pca:LandmarkPCA, # from `landmark_pca`
                       labels:list|None=None, # per clip: labels of its face frames, to colour by (single clip only); None: colour by clip
                       ax=None, # matplotlib Axes to draw into (None: a new figure)
-                     ): # the matplotlib Figure
+                     )->object: # the matplotlib Figure
     "Scatter plot of the first two components, one colour per clip (or per label)."
     import matplotlib.pyplot as plt
     fig, ax = (plt.subplots(figsize=(6, 4.5)) if ax is None else (ax.figure, ax))
@@ -513,7 +514,7 @@ def annotated_frames(track:FaceTrack, # the clip's face track
                      meta:pd.DataFrame|None=None, # from `meta_table`
                      points:int=68, # 68 or 478 landmarks
                      mesh:bool=False, # draw the mesh too
-                    ): # generator of annotated RGB frames, one per analysed frame
+                    )->Iterator[np.ndarray]: # annotated (H, W, 3) RGB frames, one per analysed frame
     "Decode the track's clip again and yield each analysed frame with its annotations."
     o = track.meta.get('options', {})
     row = {int(f): i for i, f in enumerate(track.frame_index)}
@@ -673,7 +674,7 @@ def cmd_analyze(args, # parsed arguments of `facemimic analyze`
     return 0
 
 def register_cli(subparsers, # the `add_subparsers()` object of the facemimic parser
-                ): # the `analyze` subparser
+                )->argparse.ArgumentParser: # the `analyze` subparser
     "Add the `analyze` subcommand to the `facemimic` command line."
     p = subparsers.add_parser('analyze', help='one clip: smiles, expression labels, scores, landmark exports, annotated video',
                               description='Analyse one video or photo and write tables, exports, an annotated video, a PCA plot and summary.json into DIR.')

@@ -65,12 +65,13 @@ class Neutral:
     source: str # 'least-active', 'typical-rest', 'frames', 'neutral-clip' or 'population'
     activity: float # mean summed blendshape score of those frames (how relaxed the face was)
 
-def expression_blendshapes(track:FaceTrack)->np.ndarray:
+def expression_blendshapes(track:FaceTrack, # the clip
+                          )->np.ndarray: # (T, C) float64
     "(T, C) the track's blendshapes for the `EXPRESSION_CHANNELS` (no gaze, no `_neutral`)."
     pos = {n: i for i, n in enumerate(track.blendshape_names)}
     return track.blendshapes[:, [pos[n] for n in EXPRESSION_CHANNELS]].astype(np.float64)
 
-def population_neutral()->Neutral:
+def population_neutral()->Neutral: # with source 'population' and no frames
     "The neutral state of a standard face: blendshapes at 0, the canonical face's landmarks (iris at the eye centres)."
     v = canonical_face().vertices.astype(np.float64)
     iris = np.concatenate([np.repeat(v[[33, 133]].mean(0, keepdims=True), 5, 0), np.repeat(v[[263, 362]].mean(0, keepdims=True), 5, 0)])
@@ -128,7 +129,9 @@ class Features:
     meta: dict = field(default_factory=dict) # the track's metadata
 
     @property
-    def n_frames(self)->int: return len(self.times)
+    def n_frames(self)->int:
+        "Number of frames (rows) of the features."
+        return len(self.times)
 
 def relative_features(track:FaceTrack, # the clip
                       neutral:Neutral|None=None, # its neutral state (None: `estimate_neutral(track)`)

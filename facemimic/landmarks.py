@@ -33,7 +33,8 @@ def _sha256_cached(path:str, size:int, mtime_ns:int)->str:
         for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
     return h.hexdigest()
 
-def file_sha256(path)->str:
+def file_sha256(path, # the file to hash
+               )->str: # 64 hex characters
     "sha256 hex digest of a file's content (memoised by path, size and modification time)."
     st = Path(path).stat()
     return _sha256_cached(str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
@@ -130,7 +131,11 @@ def similarity_fit(src:np.ndarray, # (..., N, d) points to move
     t = mu_d - s[..., None] * np.einsum('...ij,...j->...i', R, mu_s)
     return s, R, t
 
-def apply_similarity(points:np.ndarray, s, R, t)->np.ndarray:
+def apply_similarity(points:np.ndarray, # (..., N, d) points to move
+                     s, # (...) scales, from `similarity_fit`
+                     R, # (..., d, d) rotations, from `similarity_fit`
+                     t, # (..., d) translations, from `similarity_fit`
+                    )->np.ndarray: # (..., N, d) the moved points, s * points @ R.T + t
     "Apply a transform from `similarity_fit` to (..., N, d) points."
     return np.asarray(s)[..., None, None] * np.einsum('...ij,...nj->...ni', R, points) + np.asarray(t)[..., None, :]
 
@@ -192,23 +197,35 @@ class FaceTrack:
     meta: dict = field(default_factory=dict) # source path, kind, fps, size, model sha256, versions, options, warnings
 
     @property
-    def n_frames(self)->int: return len(self.timestamps)
+    def n_frames(self)->int:
+        "Number of analysed frames, with or without a face."
+        return len(self.timestamps)
     @property
-    def fps(self)->float: return float(self.meta.get('fps') or float('nan'))
+    def fps(self)->float:
+        "Frames per second of the source (nan for an image)."
+        return float(self.meta.get('fps') or float('nan'))
     @property
-    def width(self)->int: return int(self.meta['width'])
+    def width(self)->int:
+        "Width in pixels of the analysed frames."
+        return int(self.meta['width'])
     @property
-    def height(self)->int: return int(self.meta['height'])
+    def height(self)->int:
+        "Height in pixels of the analysed frames."
+        return int(self.meta['height'])
     @property
-    def is_image(self)->bool: return self.meta.get('kind') == 'image'
+    def is_image(self)->bool:
+        "True when the track comes from a still image."
+        return self.meta.get('kind') == 'image'
     @property
-    def warnings(self)->list: return self.meta.setdefault('warnings', [])
+    def warnings(self)->list:
+        "Things the user should know about the clip or its extraction (the list in `meta`)."
+        return self.meta.setdefault('warnings', [])
 
     def __repr__(self):
         return (f"FaceTrack({Path(str(self.meta.get('path', '?'))).name}: {self.n_frames} frames, "
                 f"{int(self.face_mask.sum())} with a face, {self.meta.get('fps', float('nan')):.4g} fps, {self.width}x{self.height})")
 
-    def landmarks_px(self)->np.ndarray:
+    def landmarks_px(self)->np.ndarray: # (T, 478, 3) float32 pixels
         "(T, 478, 3) landmarks in pixels of the analysed frames (z scaled like x)."
         return self.landmarks * np.array([self.width, self.height, self.width], np.float32)
 
@@ -308,7 +325,8 @@ class Landmarker:
         self._last_ms = -1
 
     def detect(self, rgb:np.ndarray, # (H, W, 3) uint8 RGB frame
-               time_s:float=0.0): # its timestamp (VIDEO mode)
+               time_s:float=0.0, # its timestamp (VIDEO mode)
+              )->object: # MediaPipe's `FaceLandmarkerResult`
         "MediaPipe's `FaceLandmarkerResult` for one frame."
         import mediapipe as mp
         img = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
@@ -318,6 +336,7 @@ class Landmarker:
         return self._lm.detect_for_video(img, ms)
 
     def close(self):
+        "Release MediaPipe's landmarker."
         if getattr(self, '_lm', None) is not None: self._lm.close(); self._lm = None
     def __enter__(self): return self
     def __exit__(self, *exc): self.close()
@@ -351,8 +370,10 @@ def track_clip(clip:Clip, # an open clip
 # %% ../nbs/02_landmarks.ipynb #896358f9
 _ARRAYS = ('timestamps', 'frame_index', 'landmarks', 'blendshapes', 'matrices', 'pose', 'face_mask', 'face_count', 'bbox', 'crops')
 
-def atomic_write(path, write, # function that writes to the temporary path it is given
-                 suffix:str=''):
+def atomic_write(path, # the file to write
+                 write, # function that writes to the temporary path it is given
+                 suffix:str='', # ending of the temporary file's name, for writers that add their own (e.g. '.npz'); '' gives '.tmp'
+                )->Path: # `path`
     "Call `write(tmp)` on a temporary file beside `path`, then rename it to `path`."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix=(suffix or '.tmp'))
@@ -365,22 +386,29 @@ def atomic_write(path, write, # function that writes to the temporary path it is
         if os.path.exists(tmp): os.unlink(tmp)
     return path
 
-def track_arrays(track:FaceTrack, prefix:str='')->dict:
+def track_arrays(track:FaceTrack, # the track to store
+                 prefix:str='', # put before each key, to keep several tracks in one file
+                )->dict: # {key: array}
     "The arrays of `track`, metadata as a JSON string array, keyed `prefix + name` (for `np.savez`)."
     meta = json.dumps(dict(track.meta, blendshape_names=list(track.blendshape_names), track_format=TRACK_FORMAT), default=str)
     return {f'{prefix}{k}': getattr(track, k) for k in _ARRAYS} | {f'{prefix}meta': np.array(meta)}
 
-def track_from_arrays(z, prefix:str='')->FaceTrack:
+def track_from_arrays(z, # an open `np.load` file or a dict of arrays
+                      prefix:str='', # the prefix given to `track_arrays`
+                     )->FaceTrack: # the rebuilt track
     "Rebuild a track from arrays made by `track_arrays` (an open `np.load` file or a dict)."
     meta = json.loads(str(z[f'{prefix}meta']))
     names = meta.pop('blendshape_names'); meta.pop('track_format', None)
     return FaceTrack(blendshape_names=names, meta=meta, **{k: z[f'{prefix}{k}'] for k in _ARRAYS})
 
-def save_track(track:FaceTrack, path)->Path:
+def save_track(track:FaceTrack, # the track to save
+               path, # an `.npz` file to write
+              )->Path: # `path`
     "Save `track` to an `.npz` file, atomically."
     return atomic_write(path, lambda tmp: np.savez_compressed(tmp, **track_arrays(track)), suffix='.npz')
 
-def load_track(path)->FaceTrack:
+def load_track(path, # an `.npz` file written by `save_track`
+              )->FaceTrack: # the saved track
     "Load a track saved by `save_track`; raise `MediaError` if the file is not one."
     p = Path(path)
     if not p.is_file(): raise MediaError(f"{p} does not exist: give the path of a track saved with FaceTrack.save.")
@@ -392,13 +420,16 @@ FaceTrack.save = save_track
 FaceTrack.load = staticmethod(load_track)
 
 # %% ../nbs/02_landmarks.ipynb #9bb129fd
-def default_cache_dir()->Path:
+def default_cache_dir()->Path: # the folder, which may not exist yet
     "The cache folder: `$FACEMIMIC_CACHE`, `$XDG_CACHE_HOME/facemimic` or `~/.cache/facemimic`."
     if os.environ.get('FACEMIMIC_CACHE'): return Path(os.environ['FACEMIMIC_CACHE']).expanduser()
     base = os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache'
     return Path(base)/'facemimic'
 
-def cache_key(path, model_sha256:str, options:dict)->str:
+def cache_key(path, # the video or image file
+              model_sha256:str, # sha256 of the Face Landmarker model
+              options:dict, # the extraction options
+             )->str: # 64 hex characters
     "Cache key of an extraction: file content, model and options."
     blob = json.dumps(dict(file=file_sha256(path), model=model_sha256, options=options, format=TRACK_FORMAT), sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
@@ -457,7 +488,8 @@ def _mirror_names(names:list)->np.ndarray:
     swap = {n: n.replace('Left', '\0').replace('Right', 'Left').replace('\0', 'Right') for n in names}
     return np.array([names.index(swap[n]) for n in names])
 
-def mirror_track(track:FaceTrack)->FaceTrack:
+def mirror_track(track:FaceTrack, # the track to mirror
+                )->FaceTrack: # a new track; `meta['mirrored']` flipped
     "The track of the mirror-image clip: left and right swapped."
     lm = track.landmarks[:, mirror_permutation()].copy(); lm[..., 0] = 1 - lm[..., 0]
     pose = track.pose * np.array([-1, 1, -1], np.float32)

@@ -48,7 +48,9 @@ class MediaInfo:
     fps_source: str = 'container' # 'container', or 'default' when the file's frame rate was unusable
     warnings: list = field(default_factory=list) # things the user should know about this file
 
-    def to_dict(self)->dict: return asdict(self)
+    def to_dict(self)->dict: # the fields by name
+        "`MediaInfo` as a plain dict, ready for JSON."
+        return asdict(self)
 
 # %% ../nbs/01_media.ipynb #5d1bbbd7
 def _check_path(path)->Path:
@@ -197,6 +199,7 @@ class Clip:
             cap.release(); self._cap = None
 
     def close(self):
+        "Release the video reader, if one is open."
         if self._cap is not None: self._cap.release(); self._cap = None
     def __enter__(self): return self
     def __exit__(self, *exc): self.close()

@@ -41,7 +41,8 @@ REFERENCE_COLOUR, IMITATION_COLOUR = '#1f5fa8', '#e0730d' # blue and orange
 _KIND_COLOURS = ['#1f77b4', '#17becf', '#2ca02c', '#bcbd22', '#9467bd', '#d62728', '#e377c2', '#8c564b']
 NO_REGION_COLOUR = '#9a9a9a'
 
-def region_kind(name:str)->str:
+def region_kind(name:str, # a region name, e.g. 'mouth_corner_left'
+               )->str: # the name without '_left' or '_right'
     "A region's name without its side: 'mouth_corner_left' → 'mouth_corner'."
     return name.removesuffix('_left').removesuffix('_right')
 
@@ -50,7 +51,7 @@ def _region_colours()->tuple:
     kinds = list(dict.fromkeys(region_kind(r.name) for r in regions()))
     return tuple((r.name, _KIND_COLOURS[kinds.index(region_kind(r.name)) % len(_KIND_COLOURS)]) for r in regions())
 
-def region_colours()->dict:
+def region_colours()->dict: # {region name: hex colour}
     "{region name: hex colour}; the two sides of a region share a colour."
     return dict(_region_colours())
 
@@ -61,7 +62,7 @@ def _landmark_regions()->np.ndarray:
         idx = np.array(r.landmarks); out[idx[out[idx] == -1]] = k
     return out
 
-def landmark_regions()->np.ndarray:
+def landmark_regions()->np.ndarray: # (478,) int, -1 for a landmark in no region
     "(478,) index into `regions()` of each landmark's region (the first region listing it), -1 for none."
     return _landmark_regions().copy()
 
@@ -76,7 +77,9 @@ class PNG(bytes):
     "PNG image bytes that show themselves in a notebook; `size` is (width, height) in pixels."
     def _repr_png_(self)->bytes: return bytes(self)
     @property
-    def size(self)->tuple: return int.from_bytes(self[16:20], 'big'), int.from_bytes(self[20:24], 'big')
+    def size(self)->tuple:
+        "(width, height) in pixels, read from the PNG header."
+        return int.from_bytes(self[16:20], 'big'), int.from_bytes(self[20:24], 'big')
 
 def figure_png(fig:Figure, # a figure made with `matplotlib.figure.Figure` (not pyplot)
                dpi:int=100, # pixels per inch
@@ -250,7 +253,7 @@ def _contours()->tuple:
             ('right eye', RIGHT_EYE, True), ('left eye', [int(m[i]) for i in RIGHT_EYE], True),
             ('right brow', RIGHT_EYEBROW, True), ('left brow', [int(m[i]) for i in RIGHT_EYEBROW], True), ('nose', NOSE_LINE, False))
 
-def face_contours()->list:
+def face_contours()->list: # [(name, [landmark index, ...], closed), ...]
     "Outlines to draw a face from its landmarks: (name, landmark indices in order, closed)."
     return [(n, list(i), c) for n, i, c in _contours()]
 

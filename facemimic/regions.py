@@ -60,14 +60,14 @@ def _regions()->tuple:
                 'mouthLeft', 'mouthRight'), 'lips'),
          Region('jaw', 'centre', tuple(sorted(jaw)), ('jawOpen', 'jawForward', 'jawLeft', 'jawRight'), 'jaw')])
 
-def regions()->list:
+def regions()->list: # the `Region`s
     "The face regions, in a fixed order."
     return list(_regions())
 
 REGION_NAMES = [r.name for r in regions()]
 
 # %% ../nbs/03_regions.ipynb #8f34598d
-def region_table()->pd.DataFrame:
+def region_table()->pd.DataFrame: # one row per region
     "A table of the regions: side, number of landmarks, the landmark indices and the blendshapes."
     return pd.DataFrame([dict(region=r.name, side=r.side, n_landmarks=len(r.landmarks), landmarks=' '.join(map(str, r.landmarks)),
                               blendshapes=', '.join(r.blendshapes)) for r in regions()])

@@ -39,8 +39,11 @@ class Segment:
 
     @property
     def duration_s(self)->float|None:
+        "Seconds from onset to offset (None without an episode)."
         return None if self.onset_s is None else self.offset_s - self.onset_s
-    def to_dict(self)->dict: return asdict(self) | {'duration_s': self.duration_s}
+    def to_dict(self)->dict: # the fields and `duration_s` by name
+        "`Segment` as a plain dict, ready for JSON."
+        return asdict(self) | {'duration_s': self.duration_s}
 
 def _crossing(t0, t1, a0, a1, level)->float:
     "Time where the line from (t0, a0) to (t1, a1) crosses `level`."

@@ -42,7 +42,9 @@ def face_masks()->dict:
     masks.update({r.name: hull([i for i in r.landmarks if i < len(tpl)], 3) & masks['face'] for r in regions()})
     return masks
 
-def standardise(crop:np.ndarray, mask:np.ndarray)->np.ndarray:
+def standardise(crop:np.ndarray, # (S, S) aligned grey face crop
+                mask:np.ndarray, # (S, S) bool, the pixels to keep
+               )->np.ndarray: # (S, S) float64 in 0..255
     "The crop with zero mean and unit contrast inside `mask`, mapped to 0..255 (128 ± 40 per standard deviation); 0 outside."
     c = crop.astype(np.float64)
     mu, sd = c[mask].mean(), c[mask].std() + 1e-6
@@ -98,8 +100,8 @@ class Alignment:
 def dtw_align(x:np.ndarray, # (n, C) reference series
               y:np.ndarray, # (m, C) imitation series
               band:float=0.25, # half-width of the slanted band, as a fraction of the longer series
-             ):
-    "DTW of two multivariate series with a slanted band; returns dtw-python's alignment object."
+             )->tuple: # (dtw-python alignment, (n, m) local distances, band half-width in frames)
+    "DTW of two multivariate series with a slanted band."
     with contextlib.redirect_stdout(io.StringIO()): from dtw import dtw # it asks interactive users to cite Giorgino (2009), as we do above
     n, m = len(x), len(y)
     w = max(5, int(np.ceil(band * max(n, m))))
@@ -114,7 +116,11 @@ def dtw_align(x:np.ndarray, # (n, C) reference series
     return dtw(local, step_pattern='symmetric2', window_type='slantedband', window_args={'window_size': w},
                keep_internals=False, distance_only=False), local, w
 
-def dynamic_agreement(x:np.ndarray, y:np.ndarray, path:np.ndarray, noise:float=DYNAMIC_NOISE)->float:
+def dynamic_agreement(x:np.ndarray, # (n, C) reference series
+                      y:np.ndarray, # (m, C) imitation series
+                      path:np.ndarray, # (K, 2) aligned (row of `x`, row of `y`) pairs
+                      noise:float=DYNAMIC_NOISE, # noise level ε of one value
+                     )->float: # 1 same, 0 unrelated, < 0 opposite
     "`agreement` of two series summed along an alignment path."
     return agreement(x[path[:, 0]], y[path[:, 1]], noise)
 
@@ -132,7 +138,9 @@ def xcorr_lag(act_ref:np.ndarray, # (n,) reference activation
     ok = np.abs(lags) <= limit
     return float(lags[ok][np.argmax(full[ok])] / fps)
 
-def amplitude_ratio(ref:np.ndarray, imi:np.ndarray)->float|None:
+def amplitude_ratio(ref:np.ndarray, # the reference's change (any shape)
+                    imi:np.ndarray, # the imitation's change (same shape)
+                   )->float|None: # 1 as large, < 1 smaller, > 1 larger, < 0 opposite
     "Projection of the imitation's change onto the reference's: a·b / |a|² (None when the reference did not move)."
     den = float((ref * ref).sum())
     return float((ref * imi).sum() / den) if den > 1e-9 else None
