@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 import cv2
+import mediapipe as mp
 import numpy as np
 import pandas as pd
+from mediapipe.tasks.python import BaseOptions, vision
 from .errors import MediaError, ModelError, NoFaceError, OptionError
 from .media import PACKAGE_DIR, Clip, MediaInfo, probe, sample_path
 
@@ -300,9 +302,8 @@ BLENDSHAPE_NAMES = ('_neutral browDownLeft browDownRight browInnerUp browOuterUp
 
 # %% ../nbs/02_landmarks.ipynb #2a150732
 def _versions()->dict:
-    import mediapipe
     from facemimic import __version__
-    return {'facemimic': __version__, 'mediapipe': mediapipe.__version__, 'opencv': cv2.__version__, 'numpy': np.__version__}
+    return {'facemimic': __version__, 'mediapipe': mp.__version__, 'opencv': cv2.__version__, 'numpy': np.__version__}
 
 class Landmarker:
     "MediaPipe Face Landmarker in VIDEO or IMAGE mode; use as a context manager."
@@ -310,7 +311,6 @@ class Landmarker:
                  model_path=None, # a face_landmarker.task file (None: `$FACEMIMIC_MODEL` or the packaged one)
                  max_faces:int=2, # faces to look for in each frame; the largest is kept
                  min_confidence:float=0.5): # detection and tracking confidence
-        from mediapipe.tasks.python import BaseOptions, vision
         if not (isinstance(max_faces, int) and max_faces >= 1): raise OptionError(f"max_faces={max_faces!r}: give a whole number of at least 1.")
         if not 0 < min_confidence < 1: raise OptionError(f"min_confidence={min_confidence!r}: give a number between 0 and 1.")
         self.model_path, self.model_sha256 = resolve_model(model_path)
@@ -328,7 +328,6 @@ class Landmarker:
                time_s:float=0.0, # its timestamp (VIDEO mode)
               )->object: # MediaPipe's `FaceLandmarkerResult`
         "MediaPipe's `FaceLandmarkerResult` for one frame."
-        import mediapipe as mp
         img = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
         if not self.video: return self._lm.detect(img)
         ms = max(int(round(time_s * 1000)), self._last_ms + 1)
@@ -356,7 +355,7 @@ def track_clip(clip:Clip, # an open clip
         frames = iter(clip)
         if progress:
             from tqdm.auto import tqdm
-            frames = tqdm(frames, total=len(clip), desc=Path(info.path).name, unit='frame', leave=False)
+            frames = tqdm(frames, total=len(clip) or None, desc=Path(info.path).name, unit='frame', leave=False)
         for f in frames:
             size = f.image.shape[1::-1]
             builder.add(f.index, f.time_s, f.image, lm.detect(f.image, f.time_s))

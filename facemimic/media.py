@@ -42,8 +42,8 @@ class MediaInfo:
     width: int # frame width in pixels, after rotation and before `max_side`
     height: int # frame height in pixels, after rotation and before `max_side`
     fps: float # frames per second (nan for an image)
-    frame_count: int # frames in the file (1 for an image; the container's count for a video)
-    duration_s: float # frame_count / fps (0 for an image)
+    frame_count: int # frames in the file (1 for an image; the container's count for a video, 0 if it gives none)
+    duration_s: float # frame_count / fps (0 for an image, nan when the count is unknown)
     rotation_deg: int = 0 # display rotation stored in the file (applied to the frames we return)
     fps_source: str = 'container' # 'container', or 'default' when the file's frame rate was unusable
     warnings: list = field(default_factory=list) # things the user should know about this file
@@ -134,8 +134,8 @@ def probe(path, # a video or image file
         warnings.append(f"{p.name} reports an unusable frame rate ({fps}); timestamps come from the stream, "
                         f"or assume {DEFAULT_FPS:g} fps where it has none.")
         fps, source = DEFAULT_FPS, 'default'
-    n = max(n, 1)
-    return MediaInfo(str(p), 'video', frame.shape[1], frame.shape[0], float(fps), n, n / fps, rotation, source, warnings)
+    if not 0 < n < 10**8: n = 0 # unknown: raw streams report nonsense counts
+    return MediaInfo(str(p), 'video', frame.shape[1], frame.shape[0], float(fps), n, n / fps if n else float('nan'), rotation, source, warnings)
 
 # %% ../nbs/01_media.ipynb #7201e015
 @dataclass
@@ -166,9 +166,10 @@ class Clip:
         self._cap = None
 
     def __len__(self)->int:
-        "Expected number of frames the clip yields (from the container's frame count)."
+        "Expected number of frames the clip yields (from the container's frame count; 0 when it gives none)."
         if self.info.kind == 'image': return 1
         fps, n = self.info.fps, self.info.frame_count
+        if n == 0: return 0
         first = max(0, math.ceil((self.start_s or 0) * fps - 1e-6))
         last = min(n - 1, math.floor(self.end_s * fps + 1e-6)) if self.end_s is not None else n - 1
         return max(0, (last - first) // self.every + 1)
@@ -193,7 +194,7 @@ class Clip:
                 if kept % self.every == 0:
                     ok, bgr = cap.retrieve()
                     if not ok or bgr is None: break
-                    yield Frame(index, float(t), _resize(np.ascontiguousarray(bgr[..., ::-1]), self.max_side))
+                    yield Frame(index, float(t), _resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), self.max_side))
                 kept += 1
         finally:
             cap.release(); self._cap = None
@@ -216,13 +217,13 @@ def read_frames(path, # a video or image file
     out, cap, pos = {}, cv2.VideoCapture(info.path), 0
     try:
         for i in wanted:
-            if i < 0 or i >= info.frame_count + 5: continue
+            if i < 0 or (info.frame_count and i >= info.frame_count + 5): continue
             if i - pos > 60 or i < pos:
                 cap.set(cv2.CAP_PROP_POS_FRAMES, i); pos = int(cap.get(cv2.CAP_PROP_POS_FRAMES))
             while pos < i and cap.grab(): pos += 1
             ok, bgr = cap.read()
             if not ok: break
             pos += 1
-            out[i] = _resize(np.ascontiguousarray(bgr[..., ::-1]), max_side)
+            out[i] = _resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), max_side)
     finally: cap.release()
     return out
