@@ -9,17 +9,17 @@ from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
 from .errors import MediaError, OptionError, TooShortError
-from .features import NO_REST_ACTIVITY, Features, estimate_neutral, relative_features
+from .features import SMOOTH_S, Features, estimate_neutral, relative_features
 from .landmarks import FaceTrack, atomic_write, extract, load_track, track_arrays, track_from_arrays
 from .regions import EXPRESSION_CHANNELS, channel_index, regions
-from .segment import Segment, activation, find_episode
+from .segment import ONSET_FRACTION, Segment, activation, find_episode
 from .similarity import (Alignment, amplitude_ratio, asymmetry, dtw_align, dynamic_agreement, ssim_scores,
-                                  structure_scores, xcorr_lag, DYNAMIC_NOISE)
+                                  structure_scores, xcorr_lag, DTW_BAND)
 
 # %% auto #0
 __all__ = ['WEIGHTS', 'ACTIVE_FRACTION', 'ACTIVE_MIN', 'REGION_ACTIVE', 'LATENCY_HALF_S', 'SCORE_LEVELS', 'REGION_MOVED',
            'WINDOW_MARGIN_S', 'EXPRESSION_HINTS', 'RegionResult', 'ClipSummary', 'MimicResult', 'compare',
-           'agreement_rows', 'save_result', 'load_result']
+           'save_result', 'load_result']
 
 # %% ../nbs/07_compare.ipynb #83d6050e
 WEIGHTS = {'structure': 0.4, 'dynamic': 0.4, 'timing': 0.15, 'static': 0.05}
@@ -341,7 +341,7 @@ def compare(reference, # path of a video/image, a saved track (.npz), or a FaceT
     elif both_video and seg_r.moved: timing_score = 0.0
 
     components = {'structure': 100 * max(0.0, struct['face']), 'dynamic': 100 * max(0.0, dyn),
-                  'static': None if ssim is None else 100 * max(0.0, ssim['face']), 'timing': timing_score}
+                  'static': 100 * max(0.0, ssim['face']), 'timing': timing_score}
     avail = {k: v for k, v in components.items() if v is not None}
     score = sum(WEIGHTS[k] * v for k, v in avail.items()) / sum(WEIGHTS[k] for k in avail)
 
@@ -354,11 +354,10 @@ def compare(reference, # path of a video/image, a saved track (.npz), or a FaceT
         ix = idx[reg.name]
         weight = energy_r[reg.name] / total
         s_struct = 100 * max(0.0, struct[reg.name])
-        s_dyn = 100 * max(0.0, agreement_rows(fr.delta[:, ix], fi.delta[:, ix], path))
-        s_stat = None if ssim is None else 100 * max(0.0, ssim[reg.name])
-        parts = {'structure': s_struct, 'dynamic': s_dyn, 'static': s_stat}
-        parts = {k: v for k, v in parts.items() if v is not None}
-        r_score = sum(WEIGHTS[k] * v for k, v in parts.items()) / sum(WEIGHTS[k] for k in parts)
+        s_dyn = 100 * max(0.0, dynamic_agreement(fr.delta[:, ix], fi.delta[:, ix], path))
+        s_stat = 100 * max(0.0, ssim[reg.name])
+        r_score = (WEIGHTS['structure'] * s_struct + WEIGHTS['dynamic'] * s_dyn + WEIGHTS['static'] * s_stat) / (
+            WEIGHTS['structure'] + WEIGHTS['dynamic'] + WEIGHTS['static'])
         lat = dur = None
         if both_video and weight >= REGION_ACTIVE and seg_i.moved:
             sr, si = find_episode(activation(fr.delta[:, ix]), fr.times), find_episode(activation(fi.delta[:, ix]), fi.times)
@@ -380,8 +379,8 @@ def compare(reference, # path of a video/image, a saved track (.npz), or a FaceT
     params = dict(mirror=mirror, expression=expression, reference_start=reference_start, reference_end=reference_end,
                   imitation_start=imitation_start, imitation_end=imitation_end,
                   reference_neutral=_neutral_param(reference_neutral), imitation_neutral=_neutral_param(imitation_neutral),
-                  weights=WEIGHTS, active_channels=[c for c, a in zip(channels, active) if a], dtw_band=0.25, step_pattern='symmetric2',
-                  smooth_s=0.2, onset_fraction=0.2, **{k: v for k, v in extract_options.items() if isinstance(v, (int, float, str, bool, type(None)))})
+                  weights=WEIGHTS, active_channels=[c for c, a in zip(channels, active) if a], dtw_band=DTW_BAND, step_pattern='symmetric2',
+                  smooth_s=SMOOTH_S, onset_fraction=ONSET_FRACTION, **{k: v for k, v in extract_options.items() if isinstance(v, (int, float, str, bool, type(None)))})
     return MimicResult(float(score), components, timing, region_results, warnings, alignment,
                        _verdict(score, region_results, timing, seg_r.moved, seg_i_all.moved, imi_moved),
                        summary(ref_t, fr, seg_r), summary(imi_t, fi, seg_i), params, _versions(ref_t, imi_t),
@@ -390,14 +389,6 @@ def compare(reference, # path of a video/image, a saved track (.npz), or a FaceT
 def _neutral_param(spec):
     if spec is None or isinstance(spec, (FaceTrack, str, Path)): return None if spec is None else str(getattr(spec, 'meta', {}).get('path', spec))
     return [int(v) for v in spec]
-
-def agreement_rows(x:np.ndarray, # (n, C) reference series
-                   y:np.ndarray, # (m, C) imitation series
-                   path:np.ndarray, # (K, 2) (row of `x`, row of `y`) pairs
-                   noise:float=DYNAMIC_NOISE, # noise level ε of one value
-                  )->float: # 1 same, 0 unrelated, < 0 opposite
-    "`agreement` of two series along a path of (row of x, row of y) pairs."
-    return dynamic_agreement(x, y, path, noise)
 
 # %% ../nbs/07_compare.ipynb #9b75eb99
 def save_result(result:MimicResult, # the comparison to save

@@ -9,7 +9,7 @@ import numpy as np
 from .features import Features
 
 # %% auto #0
-__all__ = ['MIN_PEAK', 'activation', 'Segment', 'find_episode']
+__all__ = ['MIN_PEAK', 'ONSET_FRACTION', 'activation', 'Segment', 'find_episode']
 
 # %% ../nbs/05_segment.ipynb #59750203
 def activation(delta:np.ndarray, # (T, C) blendshape change from neutral
@@ -21,6 +21,7 @@ def activation(delta:np.ndarray, # (T, C) blendshape change from neutral
 
 # %% ../nbs/05_segment.ipynb #709de6c3
 MIN_PEAK = 0.15 # smallest activation (blendshape-change norm) that counts as an expression
+ONSET_FRACTION = 0.2 # onset and offset level, as a fraction of the peak's height
 
 @dataclass
 class Segment:
@@ -52,7 +53,7 @@ def _crossing(t0, t1, a0, a1, level)->float:
 def find_episode(act:np.ndarray, # (T,) activation
                  times:np.ndarray, # (T,) seconds
                  min_peak:float=MIN_PEAK, # smallest peak that counts as movement
-                 onset_fraction:float=0.2, # onset/offset level, as a fraction of the peak height
+                 onset_fraction:float=ONSET_FRACTION, # onset/offset level, as a fraction of the peak height
                  plateau_fraction:float=0.9, # apex plateau level, as a fraction of the peak height
                 )->Segment: # onset, apex, offset
     "Onset, apex and offset of the main expression episode in an activation curve."

@@ -14,9 +14,9 @@ from .landmarks import CROP_SIZE, apply_similarity, canonical_face, crop_templat
 from .regions import regions
 
 # %% auto #0
-__all__ = ['STRUCTURE_NOISE_CM', 'STABLE_LANDMARKS', 'DYNAMIC_NOISE', 'agreement', 'face_masks', 'standardise', 'ssim_scores',
-           'region_landmarks', 'structure_scores', 'Alignment', 'dtw_align', 'dynamic_agreement', 'xcorr_lag',
-           'amplitude_ratio', 'asymmetry']
+__all__ = ['STRUCTURE_NOISE_CM', 'STABLE_LANDMARKS', 'DYNAMIC_NOISE', 'DTW_BAND', 'agreement', 'face_masks', 'standardise',
+           'ssim_scores', 'region_landmarks', 'structure_scores', 'Alignment', 'dtw_align', 'dynamic_agreement',
+           'xcorr_lag', 'amplitude_ratio', 'asymmetry']
 
 # %% ../nbs/06_similarity.ipynb #19e458a9
 def agreement(a:np.ndarray, # movement of the reference (any shape)
@@ -84,6 +84,7 @@ def structure_scores(disp_ref:np.ndarray, # (478, 3) reference apex displacement
 
 # %% ../nbs/06_similarity.ipynb #88f8e16e
 DYNAMIC_NOISE = 0.02 # ε for blendshape changes
+DTW_BAND = 0.25 # half-width of the slanted band, as a fraction of the longer series
 
 @dataclass
 class Alignment:
@@ -99,7 +100,7 @@ class Alignment:
 
 def dtw_align(x:np.ndarray, # (n, C) reference series
               y:np.ndarray, # (m, C) imitation series
-              band:float=0.25, # half-width of the slanted band, as a fraction of the longer series
+              band:float=DTW_BAND, # half-width of the slanted band, as a fraction of the longer series
              )->tuple: # (dtw-python alignment, (n, m) local distances, band half-width in frames)
     "DTW of two multivariate series with a slanted band."
     with contextlib.redirect_stdout(io.StringIO()): from dtw import dtw # it asks interactive users to cite Giorgino (2009), as we do above
