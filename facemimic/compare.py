@@ -230,6 +230,11 @@ def _nearest_face(f:Features, row:int)->int:
     rows = np.flatnonzero(f.face_mask)
     return int(rows[np.argmin(np.abs(rows - row))])
 
+def _plateau_rows(seg:Segment)->np.ndarray:
+    "Rows of the apex plateau of an episode."
+    a, b = seg.plateau if seg.plateau else (seg.apex_row, seg.apex_row)
+    return np.arange(a, b + 1)
+
 def _plateau_mean(x:np.ndarray, seg:Segment)->np.ndarray:
     a, b = seg.plateau if seg.plateau else (seg.apex_row, seg.apex_row)
     return x[a:b + 1].mean(0)
@@ -311,6 +316,8 @@ def compare(reference, # path of a video/image, a saved track (.npz), or a FaceT
     used = active | (np.abs(apex_i_own) >= max(ACTIVE_MIN, ACTIVE_FRACTION * max(np.abs(apex_i_own).max(), 1e-9)))
     if not used.any(): used = np.ones(len(channels), bool)
     rows_r, rows_i = _window(seg_r, fr), _imitation_window(seg_i, seg_i_all, fi)
+    if fr.n_frames == 1: rows_i = _plateau_rows(seg_i) # an image has no time course: compare it with the other clip's apex
+    if fi.n_frames == 1: rows_r = _plateau_rows(seg_r)
     x, y = fr.delta[rows_r][:, used], fi.delta[rows_i][:, used]
     al, local, w = dtw_align(x, y)
     path_local = np.stack([np.asarray(al.index1), np.asarray(al.index2)], 1)

@@ -72,10 +72,11 @@ def expression_blendshapes(track:FaceTrack, # the clip
     return track.blendshapes[:, [pos[n] for n in EXPRESSION_CHANNELS]].astype(np.float64)
 
 def population_neutral()->Neutral: # with source 'population' and no frames
-    "The neutral state of a standard face: blendshapes at 0, the canonical face's landmarks (iris at the eye centres)."
+    "The neutral state of a standard face: typical resting blendshapes (`TYPICAL_REST`), the canonical face's landmarks (iris at the eye centres)."
     v = canonical_face().vertices.astype(np.float64)
     iris = np.concatenate([np.repeat(v[[33, 133]].mean(0, keepdims=True), 5, 0), np.repeat(v[[263, 362]].mean(0, keepdims=True), 5, 0)])
-    return Neutral(np.zeros(len(EXPRESSION_CHANNELS)), np.concatenate([v, iris]), np.array([], int), 'population', 0.0)
+    rest = np.array([TYPICAL_REST.get(c, 0.0) for c in EXPRESSION_CHANNELS])
+    return Neutral(rest, np.concatenate([v, iris]), np.array([], int), 'population', float(rest.sum()))
 
 def estimate_neutral(track:FaceTrack, # the clip
                      frames=None, # row indices (or a (start, end) pair of rows) to use as neutral instead of searching
@@ -83,8 +84,10 @@ def estimate_neutral(track:FaceTrack, # the clip
                      window_s:float=0.4, # length of the least active stretch to look for, seconds
                     )->Neutral: # the baseline
     "The clip's neutral state: its least active stretch, the given frames, a neutral clip, or (for an image) the population neutral."
-    if neutral_track is not None:
-        n = estimate_neutral(neutral_track, window_s=window_s)
+    if neutral_track is not None: # all of a neutral photo, or the least active stretch of a neutral video
+        rows = np.flatnonzero(neutral_track.face_mask) if neutral_track.is_image else None
+        if rows is not None and not len(rows): raise TooShortError("The neutral photo shows no face: give a photo of the same person at rest.")
+        n = estimate_neutral(neutral_track, frames=rows, window_s=window_s)
         return Neutral(n.blendshapes, n.landmarks, n.frames, 'neutral-clip', n.activity)
     ok = np.flatnonzero(track.face_mask)
     if frames is not None:
