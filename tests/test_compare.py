@@ -93,3 +93,15 @@ def test_cli_user_mistakes(args, needle):
     r = run_cli(*args)
     assert r.returncode == 2 and needle in r.stderr and 'Traceback' not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+def test_photos_of_expressions(tmp_path):
+    "A photo of a smile (with or without a neutral photo of the same man) ranks a smiling video above a pucker."
+    from facemimic.media import read_frames
+    frames = read_frames(sample_path('single_face_smile.mp4'), [3, 60])
+    smile, neutral = tmp_path / 'smile.png', tmp_path / 'neutral.png'
+    cv2.imwrite(str(smile), frames[60][..., ::-1]); cv2.imwrite(str(neutral), frames[3][..., ::-1])
+    for kw in ({}, {'reference_neutral': neutral}):
+        good = compare(smile, REF, **kw)
+        bad = compare(smile, sample_path('d18_pucker.mp4'), **kw)
+        assert good.score > bad.score + 40, (kw, good, bad)
+    assert compare(smile, REF, reference_neutral=neutral).reference.neutral_source == 'neutral-clip'
