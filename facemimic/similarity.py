@@ -106,6 +106,7 @@ def dtw_align(x:np.ndarray, # (n, C) reference series
     with contextlib.redirect_stdout(io.StringIO()): from dtw import dtw # it asks interactive users to cite Giorgino (2009), as we do above
     n, m = len(x), len(y)
     w = max(5, int(np.ceil(band * max(n, m))))
+    if min(n, m) > 1: w = max(w, int(np.ceil((max(n, m) - 1) / (min(n, m) - 1)))) # steep diagonals: neighbouring rows' bands must touch
     from scipy.spatial.distance import cdist
     local = cdist(x, y) if n > 1 or m > 1 else np.linalg.norm(x - y, axis=-1).reshape(1, 1)
     if n == 1 or m == 1: # a single image: every row of the other series maps to it
