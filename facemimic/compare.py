@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from .errors import MediaError, OptionError, TooShortError
 from .features import SMOOTH_S, Features, estimate_neutral, relative_features
-from .landmarks import FaceTrack, atomic_write, extract, load_track, track_arrays, track_from_arrays
+from .landmarks import FaceTrack, atomic_write, extract, json_ready, load_track, track_arrays, track_from_arrays
 from .regions import EXPRESSION_CHANNELS, channel_index, regions
 from .segment import ONSET_FRACTION, Segment, activation, find_episode
 from .similarity import (Alignment, amplitude_ratio, asymmetry, dtw_align, dynamic_agreement, ssim_scores,
@@ -78,15 +78,7 @@ class ClipSummary:
                     apex_frame=self.apex_frame, starts_active=s.starts_active, ends_active=s.ends_active, peak=s.peak,
                     neutral_source=self.neutral_source, neutral_frames=self.neutral_frames, asymmetry=self.asymmetry)
 
-def _clean(o):
-    "JSON-safe copy: numpy scalars to Python, NaN to None."
-    if isinstance(o, dict): return {k: _clean(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)): return [_clean(v) for v in o]
-    if isinstance(o, np.ndarray): return _clean(o.tolist())
-    if isinstance(o, (np.floating, float)): return None if not np.isfinite(o) else round(float(o), 6)
-    if isinstance(o, np.integer): return int(o)
-    if isinstance(o, np.bool_): return bool(o)
-    return o
+def _json(o): return json_ready(o, digits=6)
 
 @dataclass
 class MimicResult:
@@ -117,7 +109,7 @@ class MimicResult:
     def to_dict(self)->dict: # JSON-ready Python objects
         "Everything but the per-frame arrays, as JSON-ready Python objects."
         al = self.alignment
-        return _clean(dict(
+        return _json(dict(
             score=self.score, verdict=self.verdict, components=self.components, timing=self.timing,
             regions=[asdict(r) for r in self.regions], warnings=self.warnings,
             reference=self.reference.to_dict(), imitation=self.imitation.to_dict(),
@@ -403,7 +395,7 @@ def save_result(result:MimicResult, # the comparison to save
                )->Path: # `path`
     "Save what is needed to rebuild `result` (both tracks and the options) to an `.npz` file, atomically."
     arrays = track_arrays(result.reference_track, 'reference__') | track_arrays(result.imitation_track, 'imitation__')
-    arrays['parameters'] = np.array(json.dumps(_clean(result.parameters)))
+    arrays['parameters'] = np.array(json.dumps(_json(result.parameters)))
     return atomic_write(path, lambda tmp: np.savez_compressed(tmp, **arrays), suffix='.npz')
 
 def load_result(path, # an `.npz` file written by `save_result`

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from .errors import MediaError, OptionError, TooShortError
 from .media import Clip, read_frames
-from .landmarks import BLENDSHAPE_NAMES, FaceTrack, atomic_write, extract, similarity_fit, apply_similarity
+from .landmarks import BLENDSHAPE_NAMES, FaceTrack, atomic_write, extract, json_ready, similarity_fit, apply_similarity
 from .regions import EXPRESSION_CHANNELS
 from .features import Neutral, estimate_neutral, pose_free_landmarks, relative_features
 from .ibug68 import IBUG68_GROUPS, ibug68_frame, to_ibug68
@@ -542,17 +542,6 @@ def annotate_video(track:FaceTrack, # the clip's face track (its meta says which
     return used[0]
 
 # %% ../nbs/08_expressions.ipynb #5a894f96
-def _json_ready(x):
-    "Plain-Python, JSON-safe copy of `x` (NaN becomes None)."
-    if isinstance(x, dict): return {str(k): _json_ready(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)): return [_json_ready(v) for v in x]
-    if isinstance(x, (np.integer,)): return int(x)
-    if isinstance(x, (float, np.floating)): return None if not math.isfinite(float(x)) else float(x)
-    if isinstance(x, np.bool_): return bool(x)
-    if isinstance(x, np.ndarray): return _json_ready(x.tolist())
-    if isinstance(x, Path): return str(x)
-    return x
-
 def _write_csv(df:pd.DataFrame, path:Path): atomic_write(path, lambda tmp: df.to_csv(tmp, index=False), suffix='.csv')
 
 def _write_excel(sheets:dict, path:Path):
@@ -649,7 +638,7 @@ def analyze(media, # a video or image file
         'options': {'start_s': start_s, 'end_s': end_s, 'every': every, 'max_side': max_side, 'video': video, 'points': points, 'mesh': mesh},
         'warnings': notes, 'versions': track.meta.get('versions', {}), 'model_sha256': track.meta.get('model_sha256'),
     }
-    summary = _json_ready(summary)
+    summary = json_ready(summary)
     atomic_write(out/'summary.json', lambda tmp: Path(tmp).write_text(json.dumps(summary, indent=2, ensure_ascii=False)), suffix='.json')
     return summary
 

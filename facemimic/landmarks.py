@@ -20,7 +20,7 @@ from .media import PACKAGE_DIR, Clip, MediaInfo, probe, sample_path
 __all__ = ['MODEL_SHA256', 'PACKAGED_MODEL', 'CROP_SIZE', 'LANDMARK_COUNT', 'TRACK_FORMAT', 'BLENDSHAPE_NAMES', 'file_sha256',
            'resolve_model', 'CanonicalFace', 'canonical_face', 'mirror_permutation', 'similarity_fit',
            'apply_similarity', 'pose_from_matrix', 'crop_template', 'align_crop', 'FaceTrack', 'Landmarker',
-           'track_clip', 'atomic_write', 'track_arrays', 'track_from_arrays', 'save_track', 'load_track',
+           'track_clip', 'atomic_write', 'json_ready', 'track_arrays', 'track_from_arrays', 'save_track', 'load_track',
            'default_cache_dir', 'cache_key', 'extract', 'track_to_frame', 'mirror_track']
 
 # %% ../nbs/02_landmarks.ipynb #85884459
@@ -384,6 +384,20 @@ def atomic_write(path, # the file to write
     finally:
         if os.path.exists(tmp): os.unlink(tmp)
     return path
+
+def json_ready(o, # dicts, lists, numpy arrays and scalars, paths, ...
+               digits:int|None=None, # round floats to this many decimals (None: keep them)
+              ): # the same data as plain Python that `json.dumps` accepts; NaN and inf become None
+    "A JSON-safe copy of `o`: numpy values to Python ones, NaN to None, paths and dict keys to strings."
+    if isinstance(o, dict): return {str(k): json_ready(v, digits) for k, v in o.items()}
+    if isinstance(o, (list, tuple)): return [json_ready(v, digits) for v in o]
+    if isinstance(o, np.ndarray): return json_ready(o.tolist(), digits)
+    if isinstance(o, np.bool_): return bool(o)
+    if isinstance(o, np.integer): return int(o)
+    if isinstance(o, (float, np.floating)):
+        return None if not np.isfinite(o) else (round(float(o), digits) if digits is not None else float(o))
+    if isinstance(o, Path): return str(o)
+    return o
 
 def track_arrays(track:FaceTrack, # the track to store
                  prefix:str='', # put before each key, to keep several tracks in one file
