@@ -387,7 +387,7 @@ def atomic_write(path, # the file to write
 
 def json_ready(o, # dicts, lists, numpy arrays and scalars, paths, ...
                digits:int|None=None, # round floats to this many decimals (None: keep them)
-              ): # the same data as plain Python that `json.dumps` accepts; NaN and inf become None
+              )->object: # the same data as plain Python that `json.dumps` accepts; NaN and inf become None
     "A JSON-safe copy of `o`: numpy values to Python ones, NaN to None, paths and dict keys to strings."
     if isinstance(o, dict): return {str(k): json_ready(v, digits) for k, v in o.items()}
     if isinstance(o, (list, tuple)): return [json_ready(v, digits) for v in o]
