@@ -12,7 +12,7 @@ from .landmarks import FaceTrack, apply_similarity, canonical_face, similarity_f
 from .regions import EXPRESSION_CHANNELS
 
 # %% auto #0
-__all__ = ['SMOOTH_S', 'NO_REST_ACTIVITY', 'TYPICAL_REST', 'pose_free_landmarks', 'clean_series', 'Neutral',
+__all__ = ['SMOOTH_S', 'NO_REST_ACTIVITY', 'TYPICAL_REST', 'pose_free_landmarks', 'sampling_rate', 'clean_series', 'Neutral',
            'expression_blendshapes', 'population_neutral', 'estimate_neutral', 'Features', 'relative_features']
 
 # %% ../nbs/04_features.ipynb #6b59e889
@@ -30,6 +30,11 @@ def pose_free_landmarks(track:FaceTrack, # the clip's track
 
 # %% ../nbs/04_features.ipynb #4c32833c
 SMOOTH_S = 0.2 # running-median window, seconds
+
+def sampling_rate(track:FaceTrack, # the clip's track
+                 )->float: # analysed frames per second (nan for a single frame)
+    "How many analysed frames per second: the file's frame rate, divided by `every` when frames were skipped."
+    return float(1 / np.median(np.diff(track.timestamps))) if track.n_frames > 1 else float('nan')
 
 def clean_series(x:np.ndarray, # (T, ...) values over time, NaN where missing
                  fps:float, # frames per second
@@ -101,7 +106,8 @@ def estimate_neutral(track:FaceTrack, # the clip
         if len(ok) == 1 and track.is_image: return population_neutral()
         bs = expression_blendshapes(track)
         activity = np.where(track.face_mask, np.nansum(bs, 1), np.inf)
-        fps = track.fps if np.isfinite(track.fps) else 30.0
+        fps = sampling_rate(track)
+        fps = fps if np.isfinite(fps) else 30.0
         w = max(1, min(len(activity), int(round(window_s * fps))))
         means = np.convolve(np.where(np.isfinite(activity), activity, 1e6), np.ones(w) / w, mode='valid')
         start = int(np.argmin(means))
@@ -143,7 +149,7 @@ def relative_features(track:FaceTrack, # the clip
     "Blendshape and landmark change from the neutral state, over time."
     if not track.face_mask.any(): raise TooShortError("The clip has no frame with a face: nothing to measure.")
     neutral = neutral or estimate_neutral(track)
-    fps = track.fps if np.isfinite(track.fps) else float('nan')
+    fps = sampling_rate(track)
     bs = clean_series(expression_blendshapes(track), fps, smooth_s)
     geo = clean_series(pose_free_landmarks(track), fps, smooth_s)
     return Features(track.timestamps - track.timestamps[0], fps, list(EXPRESSION_CHANNELS), bs, bs - neutral.blendshapes,
