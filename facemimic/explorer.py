@@ -18,7 +18,8 @@ from jupyter_bokeh import BokehModel
 from .compare import MimicResult, load_result
 from .errors import MediaError, OptionError
 from .landmarks import CROP_SIZE, FaceTrack, apply_similarity, canonical_face, crop_template, extract, load_track, similarity_fit
-from .media import IMAGE_SUFFIXES, read_image
+from .media import FrameReader
+from .plots import region_colours
 from .regions import REGION_NAMES, channel_index, regions
 
 # %% auto #0
@@ -74,7 +75,7 @@ class FrameSource:
         else:
             self.size = (crop_side, crop_side)
             self._points = _crop_points(track) * np.float32(crop_side / CROP_SIZE)
-        self._cache, self._cap, self._pos, self._preloaded = OrderedDict(), None, -1, False
+        self._cache, self._reader, self._preloaded = OrderedDict(), None, False
         self._row_of = {int(f): r for r, f in enumerate(track.frame_index)}
 
     @property
@@ -119,52 +120,25 @@ class FrameSource:
             cv2.putText(img, 'no face', (10, self.size[1] // 2), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2, cv2.LINE_AA)
         return img
 
-    def _image(self)->np.ndarray|None:
-        try: return self._fit(np.ascontiguousarray(read_image(self.path)[..., ::-1]))
-        except MediaError: return None
-
     def _read(self, row:int)->np.ndarray|None:
-        "Decode one frame, reading forward from the last one when it is close."
-        if self.track.is_image or self.path.suffix.lower() in IMAGE_SUFFIXES: return self._image()
-        index = int(self.track.frame_index[row])
-        if self._cap is None: self._cap, self._pos = cv2.VideoCapture(str(self.path)), 0
-        cap = self._cap
-        if index < self._pos or index - self._pos > 30:
-            cap.set(cv2.CAP_PROP_POS_FRAMES, index); self._pos = int(cap.get(cv2.CAP_PROP_POS_FRAMES))
-        while self._pos < index and cap.grab(): self._pos += 1
-        ok, bgr = cap.read()
-        if not ok: return None
-        self._pos += 1
-        return self._fit(bgr)
+        "Decode the frame of one row (through one `FrameReader` kept open while scrubbing)."
+        if self._reader is None: self._reader = FrameReader(self.path)
+        rgb = self._reader.read(int(self.track.frame_index[row]))
+        return None if rgb is None else self._fit(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
 
     def _read_all(self):
-        "Decode every analysed frame in one pass."
-        if self.track.is_image or self.path.suffix.lower() in IMAGE_SUFFIXES:
-            img = self._image()
-            if img is not None: self._keep(0, img)
-            return
-        cap = cv2.VideoCapture(str(self.path))
-        try:
-            first, last = int(self.track.frame_index.min()), int(self.track.frame_index.max())
-            if first: cap.set(cv2.CAP_PROP_POS_FRAMES, first)
-            index = int(cap.get(cv2.CAP_PROP_POS_FRAMES)) if first else 0
-            while index <= last and cap.grab():
-                if index in self._row_of:
-                    ok, bgr = cap.retrieve()
-                    if ok: self._keep(self._row_of[index], self._fit(bgr))
-                index += 1
-        finally: cap.release()
+        "Decode every analysed frame in one forward pass."
+        for index in sorted(self._row_of):
+            img = self._read(self._row_of[index])
+            if img is not None: self._keep(self._row_of[index], img)
 
     def close(self):
         "Release the video reader and the cached frames."
-        if self._cap is not None: self._cap.release(); self._cap = None
+        if self._reader is not None: self._reader.close(); self._reader = None
         self._cache.clear()
 
 # %% ../nbs/11_explorer.ipynb #135a97d7
-REGION_COLORS = {
-    'brow_inner_left': '#1f77b4', 'brow_inner_right': '#6baed6', 'brow_outer_left': '#ff7f0e', 'brow_outer_right': '#fdae6b',
-    'eye_left': '#2ca02c', 'eye_right': '#74c476', 'cheek_left': '#d62728', 'cheek_right': '#fc9272', 'nose': '#8c564b',
-    'mouth_corner_left': '#9467bd', 'mouth_corner_right': '#bcbddc', 'lips': '#e377c2', 'jaw': '#bcbd22'}
+REGION_COLORS = region_colours(sides=True) # the figures' colours; the right side a lighter shade, since it is toggled on its own
 
 def _bgr(color:str)->tuple:
     c = color.lstrip('#'); return tuple(int(c[i:i + 2], 16) for i in (4, 2, 0))

@@ -15,7 +15,7 @@ from .errors import MediaError, OptionError
 
 # %% auto #0
 __all__ = ['PACKAGE_DIR', 'IMAGE_SUFFIXES', 'DEFAULT_FPS', 'sample_path', 'MediaInfo', 'read_image', 'probe', 'Frame', 'Clip',
-           'read_frames']
+           'FrameReader', 'read_frames']
 
 # %% ../nbs/01_media.ipynb #2cd281f5
 PACKAGE_DIR = Path(importlib.util.find_spec('facemimic').origin).parent # the installed package's folder
@@ -206,24 +206,40 @@ class Clip:
     def __exit__(self, *exc): self.close()
 
 # %% ../nbs/01_media.ipynb #29a659ad
+class FrameReader:
+    "Frames of one video by index, decoding forward from the last one when the next is near and seeking otherwise; a context manager."
+    def __init__(self, path, # a video or image file
+                 max_side:int|None=None, # shrink frames so that their longer side is at most this
+                 seek_gap:int=60): # seek instead of decoding forward when the next frame is further ahead than this
+        self.info, self.max_side, self.seek_gap = probe(path), max_side, seek_gap
+        self._cap, self._pos = None, 0
+
+    def read(self, index:int, # frame index in the file
+            )->np.ndarray|None: # (H, W, 3) uint8 RGB, or None past the end
+        "The frame at `index` (an image's only frame is index 0)."
+        if self.info.kind == 'image': return _resize(read_image(self.info.path), self.max_side) if index == 0 else None
+        if index < 0: return None
+        if self._cap is None: self._cap, self._pos = cv2.VideoCapture(self.info.path), 0
+        cap = self._cap
+        if index < self._pos or index - self._pos > self.seek_gap:
+            cap.set(cv2.CAP_PROP_POS_FRAMES, index); self._pos = int(cap.get(cv2.CAP_PROP_POS_FRAMES))
+        while self._pos < index and cap.grab(): self._pos += 1
+        ok, bgr = cap.read()
+        if not ok or bgr is None: return None
+        self._pos += 1
+        return _resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), self.max_side)
+
+    def close(self):
+        "Release the video decoder."
+        if self._cap is not None: self._cap.release(); self._cap = None
+    def __enter__(self): return self
+    def __exit__(self, *exc): self.close()
+
 def read_frames(path, # a video or image file
                 indices, # frame indices to read, in any order
                 max_side:int|None=None, # shrink frames so that their longer side is at most this
                )->dict: # {index: (H, W, 3) uint8 RGB}
     "Read the frames at `indices` of a video (or the image) as RGB arrays."
-    info = probe(path)
-    wanted = sorted({int(i) for i in indices})
-    if info.kind == 'image': return {i: _resize(read_image(info.path), max_side) for i in wanted if i == 0}
-    out, cap, pos = {}, cv2.VideoCapture(info.path), 0
-    try:
-        for i in wanted:
-            if i < 0 or (info.frame_count and i >= info.frame_count + 5): continue
-            if i - pos > 60 or i < pos:
-                cap.set(cv2.CAP_PROP_POS_FRAMES, i); pos = int(cap.get(cv2.CAP_PROP_POS_FRAMES))
-            while pos < i and cap.grab(): pos += 1
-            ok, bgr = cap.read()
-            if not ok: break
-            pos += 1
-            out[i] = _resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), max_side)
-    finally: cap.release()
-    return out
+    with FrameReader(path, max_side) as reader:
+        frames = {i: reader.read(i) for i in sorted({int(i) for i in indices})}
+    return {i: img for i, img in frames.items() if img is not None}

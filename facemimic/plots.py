@@ -51,9 +51,16 @@ def _region_colours()->tuple:
     kinds = list(dict.fromkeys(region_kind(r.name) for r in regions()))
     return tuple((r.name, _KIND_COLOURS[kinds.index(region_kind(r.name)) % len(_KIND_COLOURS)]) for r in regions())
 
-def region_colours()->dict: # {region name: hex colour}
-    "{region name: hex colour}; the two sides of a region share a colour."
-    return dict(_region_colours())
+def _lighter(colour:str, amount:float=0.45)->str:
+    "`colour` mixed with white."
+    rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    return '#' + ''.join(f'{round(c + (255 - c) * amount):02x}' for c in rgb)
+
+def region_colours(sides:bool=False, # give the right side a lighter shade of the left side's colour
+                  )->dict: # {region name: hex colour}
+    "{region name: hex colour}; the two sides of a region share a colour, or two shades of it with `sides`."
+    colours = dict(_region_colours())
+    return {n: _lighter(c) if sides and n.endswith('_right') else c for n, c in colours.items()}
 
 @lru_cache(maxsize=1)
 def _landmark_regions()->np.ndarray:
