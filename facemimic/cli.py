@@ -18,6 +18,8 @@ def cmd_compare(args, # parsed `facemimic compare` options
                )->int: # exit status
     "facemimic compare REFERENCE IMITATION [--json] [--out DIR] [--mirror] [--expression X]"
     from facemimic.compare import compare
+    if args.out and Path(args.out).exists() and not Path(args.out).is_dir(): # say so before the slow part
+        raise OptionError(f"--out {args.out} is a file: give a folder for the report (it is made if missing).")
     result = compare(args.reference, args.imitation, mirror=args.mirror, expression=args.expression,
                      reference_start=args.reference_start, reference_end=args.reference_end,
                      imitation_start=args.imitation_start, imitation_end=args.imitation_end,

@@ -17,12 +17,14 @@ __all__ = ['SMOOTH_S', 'NO_REST_ACTIVITY', 'TYPICAL_REST', 'pose_free_landmarks'
 
 # %% ../nbs/04_features.ipynb #6b59e889
 def pose_free_landmarks(track:FaceTrack, # the clip's track
+                        rows=None, # only these rows (None: all)
                        )->np.ndarray: # (T, 478, 3) landmarks in canonical-face centimetres; NaN without a face
     "Landmarks with head pose, position and scale removed, in the canonical face's frame (cm, y up)."
     cf = canonical_face()
-    pts = track.landmarks.astype(np.float64) * np.array([track.width, -track.height, -track.width]) # y up, z towards camera
+    rows = slice(None) if rows is None else rows
+    pts = track.landmarks[rows].astype(np.float64) * np.array([track.width, -track.height, -track.width]) # y up, z towards camera
     out = np.full(pts.shape, np.nan)
-    ok = track.face_mask
+    ok = track.face_mask[rows]
     if ok.any():
         s, R, t = similarity_fit(pts[ok][:, cf.basis], cf.vertices[cf.basis], cf.basis_weights)
         out[ok] = apply_similarity(pts[ok], s, R, t)
@@ -114,7 +116,7 @@ def estimate_neutral(track:FaceTrack, # the clip
         rows = np.arange(start, start + w); rows = rows[track.face_mask[rows]]
         source = 'least-active'
     bs = expression_blendshapes(track)[rows]
-    geo = pose_free_landmarks(track)[rows]
+    geo = pose_free_landmarks(track, rows)
     base, activity = np.median(bs, 0), float(np.nansum(bs, 1).mean())
     if source == 'least-active' and activity > NO_REST_ACTIVITY:
         base, source = np.minimum(base, [TYPICAL_REST.get(c, 0.0) for c in EXPRESSION_CHANNELS]), 'typical-rest'
