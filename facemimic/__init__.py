@@ -1,12 +1,29 @@
 "facemimic: measure how well a person imitates a facial expression."
 __version__ = "0.1.0"
+# `import facemimic` stays cheap (no NumPy, OpenCV or MediaPipe): the public names load on first use.
 from .errors import FacemimicError, MediaError, NoFaceError, ModelError, OptionError, TooShortError
-from .landmarks import FaceTrack, extract, load_track
-from .compare import MimicResult, compare, load_result
+from .result import MimicResult # NumPy only
+
+def _report(self, directory, # folder to write into (made if missing)
+            **kwargs, # passed to `write_report` (dpi, pngs)
+           )->dict: # {file name: Path written}
+    "Write the report files to `directory` (see `facemimic.report.write_report`)."
+    from .report import write_report
+    return write_report(self, directory, **kwargs)
+
+# The report is a surface above `result`, so `result` cannot import it; the package wires the method here.
+MimicResult.report = _report
+
+_LAZY = {'FaceTrack': 'landmarks', 'extract': 'landmarks', 'load_track': 'landmarks',
+         'compare': 'compare', 'load_result': 'compare', 'explore': 'explorer'}
 
 def __getattr__(name):
-    "`facemimic.explore` is imported on first use: the widget libraries take most of a second to load."
-    if name == 'explore':
-        from .explorer import explore
-        return explore
+    "The public names (`extract`, `compare`, `explore`, ...) are imported on first use."
+    if name in _LAZY:
+        from importlib import import_module
+        value = getattr(import_module(f'.{_LAZY[name]}', __name__), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __dir__(): return sorted(list(globals()) + list(_LAZY))

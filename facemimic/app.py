@@ -4,14 +4,14 @@
 
 # %% ../nbs/12_app.ipynb #f51a2bf1
 from __future__ import annotations
-import argparse, atexit, base64, html, itertools, re, shlex, shutil, socket, subprocess, sys, tempfile, traceback
+import atexit, base64, html, itertools, re, shlex, shutil, socket, subprocess, sys, tempfile, traceback
 from pathlib import Path
 from .errors import FacemimicError, OptionError
 from .media import IMAGE_SUFFIXES, PACKAGE_DIR, sample_path
 
 # %% auto #0
 __all__ = ['EXAMPLE', 'STAGES', 'APP_DIR', 'APP_NOTEBOOK', 'sample_clips', 'ClipInput', 'App', 'free_port', 'voila_command',
-           'cmd_app', 'register_cli']
+           'cmd_app']
 
 # %% ../nbs/12_app.ipynb #6be16071
 def _safe_name(name:str)->str:
@@ -285,18 +285,6 @@ def cmd_app(args, # parsed `facemimic app` options: port, ip, no_browser, print_
     if args.print_command:
         print(shlex.join(cmd)); return 0
     try: import voila # noqa: F401
-    except ImportError: raise OptionError("Voilà is not installed: `pip install voila` (it comes with `pip install \"facemimic[dev]\"`).") from None
+    except ImportError: raise OptionError("Voilà is not installed: `pip install voila` (it comes with `pip install \"facemimic[app]\"`).") from None
     print(f"facemimic app: http://{args.ip}:{port}/ (Ctrl+C to stop)", file=sys.stderr)
     return subprocess.call(cmd)
-
-def register_cli(subparsers, # the `add_subparsers()` object of the facemimic parser
-                )->argparse.ArgumentParser: # the `app` subparser
-    "Add the `app` subcommand to the `facemimic` command's subparsers."
-    p = subparsers.add_parser('app', help='the upload-and-compare app, in your browser (Voilà)',
-                              description='Serve the upload-and-compare app with Voilà and open it in your browser.')
-    p.add_argument('--port', type=int, default=8866, help='port to serve on (0: any free port; default 8866)')
-    p.add_argument('--ip', default='127.0.0.1', help='address to listen on (default 127.0.0.1: this computer only)')
-    p.add_argument('--no-browser', action='store_true', help="don't open a browser")
-    p.add_argument('--print-command', action='store_true', help='print the voila command instead of running it')
-    p.set_defaults(func=cmd_app)
-    return p

@@ -7,11 +7,13 @@ from __future__ import annotations
 import argparse, json, os, re, sys, tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import metadata
 from pathlib import Path
 from .errors import FacemimicError, OptionError
 
 # %% auto #0
-__all__ = ['cmd_compare', 'cmd_extract', 'build_parser', 'native_logs_filtered', 'main']
+__all__ = ['SMILE_PRESET_NAMES', 'cmd_compare', 'cmd_extract', 'cmd_analyze', 'cmd_app', 'build_parser', 'native_logs_filtered',
+           'main']
 
 # %% ../nbs/13_cli.ipynb #841334cd
 def cmd_compare(args, # parsed `facemimic compare` options
@@ -42,7 +44,7 @@ def cmd_compare(args, # parsed `facemimic compare` options
 
 def _write_table(df, out:Path):
     "Write a DataFrame as csv or parquet, atomically."
-    from facemimic.landmarks import atomic_write
+    from facemimic.io import atomic_write
     suffix = out.suffix.lower()
     if suffix == '.csv': atomic_write(out, lambda tmp: df.to_csv(tmp, index=False), suffix='.csv')
     elif suffix == '.parquet': atomic_write(out, lambda tmp: df.to_parquet(tmp, index=False), suffix='.parquet')
@@ -70,11 +72,24 @@ def _add_clip_options(p, prefix:str=''):
     p.add_argument(f'--{prefix}start', type=float, default=None, metavar='S', help='first second to analyse')
     p.add_argument(f'--{prefix}end', type=float, default=None, metavar='S', help='last second to analyse')
 
+SMILE_PRESET_NAMES = ['default', 'swapped', 'mouth'] # the keys of `expressions.SMILE_PRESETS` (not imported: --help stays fast)
+
+def cmd_analyze(args, # parsed `facemimic analyze` options
+               )->int: # exit status
+    "facemimic analyze MEDIA --out DIR (see `expressions.cmd_analyze`)"
+    from facemimic.expressions import cmd_analyze
+    return cmd_analyze(args)
+
+def cmd_app(args, # parsed `facemimic app` options
+           )->int: # exit status
+    "facemimic app [--port P] [--ip IP] [--no-browser] [--print-command] (see `app.cmd_app`)"
+    from facemimic.app import cmd_app
+    return cmd_app(args)
+
 def build_parser()->argparse.ArgumentParser: # with every subcommand
     "The argument parser of the `facemimic` command."
-    from facemimic import __version__
     parser = argparse.ArgumentParser(prog='facemimic', description='Facial expression analysis and imitation scoring.')
-    parser.add_argument('--version', action='version', version=f'facemimic {__version__}')
+    parser.add_argument('--version', action='version', version=f"facemimic {metadata.version('facemimic')}")
     sub = parser.add_subparsers(dest='command', required=True, metavar='COMMAND')
     p = sub.add_parser('extract', help='landmarks, blendshapes and head pose of every frame, as a table')
     p.add_argument('media', help='video or image file')
@@ -99,18 +114,31 @@ def build_parser()->argparse.ArgumentParser: # with every subcommand
     p.add_argument('--no-cache', action='store_true', help='neither read nor write the extraction cache')
     p.add_argument('-q', '--quiet', action='store_true', help='no progress bar or summary')
     p.set_defaults(func=cmd_compare)
-    for register in _COMMANDS: register(sub)
+    p = sub.add_parser('analyze', help='one clip: smiles, expression labels, scores, landmark exports, annotated video',
+                       description='Analyse one video or photo and write tables, exports, an annotated video, a PCA plot and summary.json into DIR.')
+    p.add_argument('media', metavar='MEDIA', help='video or image file')
+    p.add_argument('--out', required=True, metavar='DIR', help='folder to write the results into')
+    _add_clip_options(p)
+    p.add_argument('--every', type=int, default=1, help='analyse every n-th frame')
+    p.add_argument('--max-side', type=int, default=None, help='shrink frames to this longer side first')
+    p.add_argument('--smile', choices=SMILE_PRESET_NAMES, default='default', help="smile thresholds: the issue's default, the swapped variant, or mouth only (recommended)")
+    p.add_argument('--norms', default=None, metavar='LOW,HIGH', help='expressiveness cut points between reserved|balanced|expressive')
+    p.add_argument('--no-video', action='store_true', help='do not write the annotated video')
+    p.add_argument('--landmarks', type=int, choices=[68, 478], default=68, help='landmarks drawn on the video')
+    p.add_argument('--mesh', action='store_true', help='draw the face mesh on the video')
+    p.add_argument('--model', default=None, help='another face_landmarker.task file')
+    p.add_argument('--no-cache', action='store_true', help='neither read nor write the extraction cache')
+    p.add_argument('-q', '--quiet', action='store_true', help='no progress bar or summary')
+    p.set_defaults(func=cmd_analyze)
+    p = sub.add_parser('app', help='the upload-and-compare app, in your browser (Voilà)',
+                       description='Serve the upload-and-compare app with Voilà and open it in your browser.')
+    p.add_argument('--port', type=int, default=8866, help='port to serve on (0: any free port; default 8866)')
+    p.add_argument('--ip', default='127.0.0.1', help='address to listen on (default 127.0.0.1: this computer only)')
+    p.add_argument('--no-browser', action='store_true', help="don't open a browser")
+    p.add_argument('--print-command', action='store_true', help='print the voila command instead of running it')
+    p.set_defaults(func=cmd_app)
     return parser
 
-def _register_analyze(sub):
-    from facemimic.expressions import register_cli
-    register_cli(sub)
-
-def _register_app(sub):
-    from facemimic.app import register_cli
-    register_cli(sub)
-
-_COMMANDS = [_register_analyze, _register_app] # functions that add more subcommands
 
 # %% ../nbs/13_cli.ipynb #56ebfabe
 _ROUTINE_NATIVE_LOG = re.compile(r'^(?:[WI]\d{4} |WARNING: Logging before InitGoogle|INFO: Created TensorFlow Lite|\[[\w,]+ @ 0x[0-9a-f]+\] )')

@@ -4,28 +4,25 @@
 
 # %% ../nbs/07_compare.ipynb #1228615a
 from __future__ import annotations
-import json, math
-from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
-from .errors import MediaError, OptionError, TooShortError
+from .errors import OptionError
 from .features import SMOOTH_S, Features, estimate_neutral, relative_features
-from .landmarks import FaceTrack, atomic_write, extract, json_ready, load_track, track_arrays, track_from_arrays
-from .regions import EXPRESSION_CHANNELS, channel_index, regions
+from .io import package_versions
+from .landmarks import FaceTrack, extract, load_track
+from .regions import channel_index, regions
+from .result import (LATENCY_HALF_S, REGION_ACTIVE, WEIGHTS, ClipSummary, MimicResult, RegionResult, read_saved_result,
+                              score_level)
+from .result import SCORE_LEVELS, save_result # noqa: F401 (still importable from here)
 from .segment import ONSET_FRACTION, Segment, activation, find_episode
 from .similarity import (Alignment, amplitude_ratio, asymmetry, dtw_align, dynamic_agreement, ssim_scores,
                                   structure_scores, xcorr_lag, DTW_BAND)
 
 # %% auto #0
-__all__ = ['WEIGHTS', 'ACTIVE_FRACTION', 'ACTIVE_MIN', 'REGION_ACTIVE', 'LATENCY_HALF_S', 'SCORE_LEVELS', 'REGION_MOVED',
-           'WINDOW_MARGIN_S', 'EXPRESSION_HINTS', 'RegionResult', 'ClipSummary', 'MimicResult', 'compare',
-           'save_result', 'load_result']
+__all__ = ['ACTIVE_FRACTION', 'ACTIVE_MIN', 'REGION_MOVED', 'WINDOW_MARGIN_S', 'EXPRESSION_HINTS', 'compare', 'load_result']
 
 # %% ../nbs/07_compare.ipynb #83d6050e
-WEIGHTS = {'structure': 0.4, 'dynamic': 0.4, 'timing': 0.15, 'static': 0.05}
-ACTIVE_FRACTION, ACTIVE_MIN, REGION_ACTIVE = 0.15, 0.05, 0.05
-LATENCY_HALF_S = 1.0 # latency that halves the latency part of the timing score
-SCORE_LEVELS = ((80, 'close imitation'), (65, 'good imitation'), (45, 'partial imitation'), (0, 'poor imitation')) # words of the verdict
+ACTIVE_FRACTION, ACTIVE_MIN = 0.15, 0.05
 REGION_MOVED = 0.09 # squared blendshape change above which a region counts as moved (a change of 0.3)
 WINDOW_MARGIN_S = 0.5 # seconds kept before an onset and after an offset for the DTW
 
@@ -39,96 +36,6 @@ EXPRESSION_HINTS = {
     'open-mouth': ['jawOpen', 'mouthLowerDownLeft', 'mouthLowerDownRight', 'mouthUpperUpLeft', 'mouthUpperUpRight'],
     'eyes-closed': ['eyeBlinkLeft', 'eyeBlinkRight'],
 }
-
-# %% ../nbs/07_compare.ipynb #c7e1afcb
-@dataclass
-class RegionResult:
-    "How one face region was imitated."
-    name: str # region name, e.g. 'mouth_corner_left'
-    label: str # words, e.g. 'left mouth corner'
-    weight: float # share of the reference's movement in this region (0..1)
-    active: bool # the reference moves this region (weight >= 5 %)
-    score: float|None # region score 0-100: weighted structure, dynamic and static
-    structure: float|None # 0-100
-    dynamic: float|None # 0-100
-    static: float|None # 0-100
-    amplitude_ratio: float|None # imitation's movement along the reference's, in this region
-    latency_s: float|None # onset difference in this region, seconds
-    duration_ratio: float|None # imitation's episode duration over the reference's, in this region
-    feedback: str # plain words
-
-@dataclass
-class ClipSummary:
-    "What was found in one clip."
-    path: str|None # the clip's file, from its track's metadata
-    frames: int # analysed frames
-    fps: float # frames per second (nan for an image)
-    face_frames: int # frames with a face
-    segment: Segment # onset, apex, offset (rows and seconds from the first analysed frame)
-    apex_frame: int # frame number of the apex keyframe in the file
-    neutral_source: str # how the neutral state was found
-    neutral_frames: list # frame numbers of this clip it was taken from (empty for a separate neutral clip or an image)
-    asymmetry: float # (L - R) / (L + R) at the apex
-
-    def to_dict(self)->dict: # JSON-ready fields, with the segment's flattened in
-        "`ClipSummary` as a plain dict, with the episode's times and flags at the top level."
-        s = self.segment
-        return dict(path=self.path, frames=self.frames, fps=None if math.isnan(self.fps) else self.fps, frames_with_face=self.face_frames,
-                    moved=s.moved, onset_s=s.onset_s, apex_s=s.apex_s, offset_s=s.offset_s, duration_s=s.duration_s,
-                    apex_frame=self.apex_frame, starts_active=s.starts_active, ends_active=s.ends_active, peak=s.peak,
-                    neutral_source=self.neutral_source, neutral_frames=self.neutral_frames, asymmetry=self.asymmetry)
-
-def _json(o): return json_ready(o, digits=6)
-
-@dataclass
-class MimicResult:
-    "The comparison of an imitation with a reference."
-    score: float # overall 0-100
-    components: dict # {'structure', 'dynamic', 'static', 'timing'}: 0-100 or None
-    timing: dict # latency_s, latency_method, xcorr_lag_s, duration_ratio, amplitude_ratio, asymmetry_difference
-    regions: list # RegionResult per face region
-    warnings: list # things to know before trusting the score
-    alignment: Alignment # the DTW alignment
-    verdict: str # one or two sentences in plain words
-    reference: ClipSummary
-    imitation: ClipSummary
-    parameters: dict # options used
-    versions: dict # package, mediapipe, model sha256
-    channel_weights: dict = field(repr=False, default_factory=dict) # weight of each blendshape in the activation curves
-    reference_activation: np.ndarray = field(repr=False, default=None) # (T,) the reference's weighted activation curve
-    imitation_activation: np.ndarray = field(repr=False, default=None) # (T,) the imitation's, with the same weights
-    reference_features: Features = field(repr=False, default=None)
-    imitation_features: Features = field(repr=False, default=None)
-    reference_track: FaceTrack = field(repr=False, default=None)
-    imitation_track: FaceTrack = field(repr=False, default=None)
-
-    def __repr__(self):
-        c = ', '.join(f'{k} {v:.0f}' for k, v in self.components.items() if v is not None)
-        return f"MimicResult(score {self.score:.1f}: {c})"
-
-    def to_dict(self)->dict: # JSON-ready Python objects
-        "Everything but the per-frame arrays, as JSON-ready Python objects."
-        al = self.alignment
-        return _json(dict(
-            score=self.score, verdict=self.verdict, components=self.components, timing=self.timing,
-            regions=[asdict(r) for r in self.regions], warnings=self.warnings,
-            reference=self.reference.to_dict(), imitation=self.imitation.to_dict(),
-            alignment=dict(distance=al.distance, normalized_distance=al.normalized_distance, window_size=al.window_size,
-                           channels=al.channels, path=[[int(self.reference_features.frame_index[i]), int(self.imitation_features.frame_index[j])]
-                                                       for i, j in al.path]),
-            versions=self.versions, parameters=self.parameters))
-
-    def to_json(self, indent:int|None=2, # spaces per indent level (None: one line)
-               )->str: # the JSON text
-        "`to_dict()` as a JSON string."
-        return json.dumps(self.to_dict(), indent=indent)
-
-    def report(self, directory, # folder to write into (made if missing)
-               **kwargs, # passed to `write_report` (dpi, pngs)
-              )->dict: # {file name: Path written}
-        "Write the report files to `directory` (see `facemimic.report.write_report`)."
-        from facemimic.report import write_report
-        return write_report(self, directory, **kwargs)
 
 # %% ../nbs/07_compare.ipynb #b4074d3c
 def _as_track(x, start_s, end_s, role:str, extract_options:dict)->FaceTrack:
@@ -149,10 +56,12 @@ def _subset(t:FaceTrack, keep:np.ndarray)->FaceTrack:
     return FaceTrack(t.timestamps[keep], t.frame_index[keep], t.landmarks[keep], t.blendshapes[keep], t.blendshape_names,
                      t.matrices[keep], t.pose[keep], t.face_mask[keep], t.face_count[keep], t.bbox[keep], t.crops[keep], dict(t.meta))
 
-def _neutral(track:FaceTrack, spec):
+def _neutral(track:FaceTrack, spec, extract_options:dict, mirror:bool=False):
+    "The neutral state of `track` from `spec`; a neutral clip is extracted with the same options, and mirrored with its clip."
     if spec is None: return estimate_neutral(track)
-    if isinstance(spec, FaceTrack): return estimate_neutral(track, neutral_track=spec)
-    if isinstance(spec, (str, Path)): return estimate_neutral(track, neutral_track=extract(spec))
+    if isinstance(spec, (FaceTrack, str, Path)):
+        neutral_track = _as_track(spec, None, None, 'neutral clip', extract_options)
+        return estimate_neutral(track, neutral_track=neutral_track.mirror() if mirror else neutral_track)
     frames = np.arange(spec[0], spec[1] + 1) if isinstance(spec, tuple) else np.asarray(spec, int)
     return estimate_neutral(track, frames=np.flatnonzero(np.isin(track.frame_index, frames)))
 
@@ -198,7 +107,7 @@ def _verdict(score:float, regions_:list, timing:dict, moved_ref:bool, moved_imi:
     if not moved_ref and not moved_imi: return "Neither clip shows an expression, so there was nothing to imitate."
     if not moved_ref: return "The reference shows no expression, so there was nothing to imitate; the imitation moved."
     if not moved_imi: return "The imitation did not move where the reference did: no imitation was found."
-    level = next(words for low, words in SCORE_LEVELS if score >= low).capitalize()
+    level = score_level(score).capitalize()
     words = f"{level} ({score:.0f}/100)"
     phrases = _group_phrases(regions_, imi_moved)[:4]
     if phrases: words += ': ' + '; '.join(phrases)
@@ -211,10 +120,7 @@ def _versions(ref:FaceTrack, imi:FaceTrack)->dict:
     v = dict(ref.meta.get('versions') or {})
     v['model_sha256'] = ref.meta.get('model_sha256')
     if imi.meta.get('model_sha256') != ref.meta.get('model_sha256'): v['imitation_model_sha256'] = imi.meta.get('model_sha256')
-    try:
-        import mediapipe; from facemimic import __version__
-        v.update(facemimic=__version__, mediapipe=mediapipe.__version__)
-    except ImportError: pass
+    v.update({k: n for k, n in package_versions('facemimic', 'mediapipe').items() if n})
     return v
 
 def _nearest_face(f:Features, row:int)->int:
@@ -263,8 +169,8 @@ def compare(reference, # path of a video/image, a saved track (.npz), or a FaceT
     ref_t = _as_track(reference, reference_start, reference_end, 'reference', extract_options)
     imi_t = _as_track(imitation, imitation_start, imitation_end, 'imitation', extract_options)
     if mirror: imi_t = imi_t.mirror()
-    fr = relative_features(ref_t, _neutral(ref_t, reference_neutral))
-    fi = relative_features(imi_t, _neutral(imi_t, imitation_neutral))
+    fr = relative_features(ref_t, _neutral(ref_t, reference_neutral, extract_options))
+    fi = relative_features(imi_t, _neutral(imi_t, imitation_neutral, extract_options, mirror))
     channels = fr.channels
     warnings = []
     for role, t in (('reference', ref_t), ('imitation', imi_t)):
@@ -387,31 +293,18 @@ def compare(reference, # path of a video/image, a saved track (.npz), or a FaceT
 
 def _neutral_param(spec):
     if spec is None or isinstance(spec, (FaceTrack, str, Path)): return None if spec is None else str(getattr(spec, 'meta', {}).get('path', spec))
-    return [int(v) for v in spec]
+    return (int(spec[0]), int(spec[1])) if isinstance(spec, tuple) else [int(v) for v in spec] # a tuple is a range, a list the frames
 
 # %% ../nbs/07_compare.ipynb #9b75eb99
-def save_result(result:MimicResult, # the comparison to save
-                path, # an `.npz` file to write
-               )->Path: # `path`
-    "Save what is needed to rebuild `result` (both tracks and the options) to an `.npz` file, atomically."
-    arrays = track_arrays(result.reference_track, 'reference__') | track_arrays(result.imitation_track, 'imitation__')
-    arrays['parameters'] = np.array(json.dumps(_json(result.parameters)))
-    return atomic_write(path, lambda tmp: np.savez_compressed(tmp, **arrays), suffix='.npz')
-
 def load_result(path, # an `.npz` file written by `save_result`
                )->MimicResult: # the comparison, computed again from the saved tracks
     "Rebuild a `MimicResult` saved with `MimicResult.save`, without MediaPipe."
-    p = Path(path)
-    if not p.is_file(): raise MediaError(f"{p} does not exist: give the path of a result saved with MimicResult.save.")
-    try:
-        with np.load(p, allow_pickle=False) as z:
-            tracks = {role: track_from_arrays(z, f'{role}__') for role in ('reference', 'imitation')}
-            params = json.loads(str(z['parameters']))
-    except (KeyError, ValueError, OSError) as e: raise MediaError(f"{p} is not a saved facemimic result ({type(e).__name__}): compare the clips again.") from None
-    ref_n = params.get('reference_neutral'); imi_n = params.get('imitation_neutral')
+    tracks, params = read_saved_result(path)
+    neutral = {role: params.get(f'{role}_neutral') for role in ('reference', 'imitation')}
+    neutral = {role: (tuple(v) if role in params.get('neutral_ranges', []) else v) if isinstance(v, list) else None for role, v in neutral.items()}
+    params.update({f'{role}_neutral': v for role, v in neutral.items() if v is not None})
+    params.pop('neutral_ranges', None)
     result = compare(tracks['reference'], tracks['imitation'], expression=params.get('expression'),
-                     reference_neutral=ref_n if isinstance(ref_n, list) else None, imitation_neutral=imi_n if isinstance(imi_n, list) else None)
+                     reference_neutral=neutral['reference'], imitation_neutral=neutral['imitation'])
     result.parameters = params
     return result
-
-MimicResult.save = save_result

@@ -15,7 +15,8 @@ from bokeh.layouts import column, row as bokeh_row
 from bokeh.models import ColumnDataSource, HoverTool, Span
 from bokeh.plotting import figure
 from jupyter_bokeh import BokehModel
-from .compare import MimicResult, load_result
+from .compare import load_result
+from .result import MimicResult
 from .errors import MediaError, OptionError
 from .landmarks import CROP_SIZE, FaceTrack, apply_similarity, canonical_face, crop_template, extract, load_track, similarity_fit
 from .media import FrameReader

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_expressions.ipynb #e2e79dbb
 from __future__ import annotations
-import argparse, itertools, json, math, os, shutil, subprocess, sys, warnings
+import itertools, json, math, os, shutil, subprocess, sys, warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 from .errors import MediaError, OptionError, TooShortError
 from .media import Clip, read_frames
-from .landmarks import BLENDSHAPE_NAMES, FaceTrack, atomic_write, extract, json_ready, similarity_fit, apply_similarity
+from .io import atomic_write, json_ready
+from .landmarks import BLENDSHAPE_NAMES, FaceTrack, extract, similarity_fit, apply_similarity
 from .regions import EXPRESSION_CHANNELS
 from .features import Neutral, estimate_neutral, pose_free_landmarks, relative_features
 from .ibug68 import IBUG68_GROUPS, ibug68_frame, to_ibug68
@@ -26,7 +27,7 @@ __all__ = ['SMILE_THRESHOLDS', 'SMILE_PRESETS', 'LABELS', 'EXPRESSIVE_LABELS', '
            'expression_score', 'class_distribution', 'jump_guard', 'meta_table', 'frame_table', 'per_second',
            'window_scores', 'expressiveness_norms', 'expressiveness_level', 'Expressiveness', 'expressiveness',
            'landmarks_frame', 'LandmarkPCA', 'landmark_pca', 'plot_landmark_pca', 'draw_annotations', 'write_video',
-           'annotated_frames', 'annotate_video', 'analyze', 'cmd_analyze', 'register_cli']
+           'annotated_frames', 'annotate_video', 'analyze', 'cmd_analyze']
 
 # %% ../nbs/08_expressions.ipynb #8694cc49
 SMILE_THRESHOLDS = {'mouthSmileLeft': 0.214, 'mouthSmileRight': 0.207, 'mouthPressLeft': 0.0018,
@@ -661,25 +662,3 @@ def cmd_analyze(args, # parsed arguments of `facemimic analyze`
               f"expression score {score:.1f}; {level} -> {args.out}" if score is not None else f"{s['frames']} frames -> {args.out}", file=sys.stderr)
         for w in s['warnings']: print(f"warning: {w}", file=sys.stderr)
     return 0
-
-def register_cli(subparsers, # the `add_subparsers()` object of the facemimic parser
-                )->argparse.ArgumentParser: # the `analyze` subparser
-    "Add the `analyze` subcommand to the `facemimic` command line."
-    p = subparsers.add_parser('analyze', help='one clip: smiles, expression labels, scores, landmark exports, annotated video',
-                              description='Analyse one video or photo and write tables, exports, an annotated video, a PCA plot and summary.json into DIR.')
-    p.add_argument('media', metavar='MEDIA', help='video or image file')
-    p.add_argument('--out', required=True, metavar='DIR', help='folder to write the results into')
-    p.add_argument('--start', type=float, default=None, metavar='S', help='first second to analyse')
-    p.add_argument('--end', type=float, default=None, metavar='S', help='last second to analyse')
-    p.add_argument('--every', type=int, default=1, help='analyse every n-th frame')
-    p.add_argument('--max-side', type=int, default=None, help='shrink frames to this longer side first')
-    p.add_argument('--smile', choices=list(SMILE_PRESETS), default='default', help="smile thresholds: the issue's default, the swapped variant, or mouth only (recommended)")
-    p.add_argument('--norms', default=None, metavar='LOW,HIGH', help='expressiveness cut points between reserved|balanced|expressive')
-    p.add_argument('--no-video', action='store_true', help='do not write the annotated video')
-    p.add_argument('--landmarks', type=int, choices=[68, 478], default=68, help='landmarks drawn on the video')
-    p.add_argument('--mesh', action='store_true', help='draw the face mesh on the video')
-    p.add_argument('--model', default=None, help='another face_landmarker.task file')
-    p.add_argument('--no-cache', action='store_true', help='neither read nor write the extraction cache')
-    p.add_argument('-q', '--quiet', action='store_true', help='no progress bar or summary')
-    p.set_defaults(func=cmd_analyze)
-    return p

@@ -4,42 +4,28 @@
 
 # %% ../nbs/02_landmarks.ipynb #e3df2a43
 from __future__ import annotations
-import hashlib, json, os, struct, sys, tempfile, zipfile
+import hashlib, json, os, struct, zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 import cv2
-import mediapipe as mp
 import numpy as np
-import pandas as pd
-from mediapipe.tasks.python import BaseOptions, vision
 from .errors import MediaError, ModelError, NoFaceError, OptionError
-from .media import PACKAGE_DIR, Clip, MediaInfo, probe, sample_path
+from .io import atomic_write, file_sha256, package_versions
+from .io import json_ready # noqa: F401 (still importable from here)
+from .media import PACKAGE_DIR, Clip
 
 # %% auto #0
-__all__ = ['MODEL_SHA256', 'PACKAGED_MODEL', 'CROP_SIZE', 'LANDMARK_COUNT', 'TRACK_FORMAT', 'BLENDSHAPE_NAMES', 'file_sha256',
-           'resolve_model', 'CanonicalFace', 'canonical_face', 'mirror_permutation', 'similarity_fit',
-           'apply_similarity', 'pose_from_matrix', 'crop_template', 'align_crop', 'FaceTrack', 'Landmarker',
-           'track_clip', 'atomic_write', 'json_ready', 'track_arrays', 'track_from_arrays', 'save_track', 'load_track',
-           'default_cache_dir', 'cache_key', 'extract', 'track_to_frame', 'mirror_track']
+__all__ = ['MODEL_SHA256', 'PACKAGED_MODEL', 'CROP_SIZE', 'LANDMARK_COUNT', 'TRACK_FORMAT', 'BLENDSHAPE_NAMES', 'resolve_model',
+           'CanonicalFace', 'canonical_face', 'mirror_permutation', 'similarity_fit', 'apply_similarity',
+           'pose_from_matrix', 'crop_template', 'align_crop', 'FaceTrack', 'Landmarker', 'track_clip', 'track_arrays',
+           'track_from_arrays', 'save_track', 'load_track', 'default_cache_dir', 'cache_key', 'extract',
+           'track_to_frame', 'mirror_track']
 
 # %% ../nbs/02_landmarks.ipynb #85884459
 MODEL_SHA256 = '64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff'
 PACKAGED_MODEL = (PACKAGE_DIR/'models'/'face_landmarker.task').resolve()
 _MODEL_MEMBERS = {'face_detector.tflite', 'face_landmarks_detector.tflite', 'face_blendshapes.tflite'}
-
-@lru_cache(maxsize=16)
-def _sha256_cached(path:str, size:int, mtime_ns:int)->str:
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
-    return h.hexdigest()
-
-def file_sha256(path, # the file to hash
-               )->str: # 64 hex characters
-    "sha256 hex digest of a file's content (memoised by path, size and modification time)."
-    st = Path(path).stat()
-    return _sha256_cached(str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
 
 def resolve_model(model_path=None, # a Face Landmarker `.task` file; None: `$FACEMIMIC_MODEL` or the packaged model
                  )->tuple: # (Path, sha256)
@@ -302,8 +288,7 @@ BLENDSHAPE_NAMES = ('_neutral browDownLeft browDownRight browInnerUp browOuterUp
 
 # %% ../nbs/02_landmarks.ipynb #2a150732
 def _versions()->dict:
-    from facemimic import __version__
-    return {'facemimic': __version__, 'mediapipe': mp.__version__, 'opencv': cv2.__version__, 'numpy': np.__version__}
+    return package_versions('facemimic', 'mediapipe') | {'opencv': cv2.__version__, 'numpy': np.__version__}
 
 class Landmarker:
     "MediaPipe Face Landmarker in VIDEO or IMAGE mode; use as a context manager."
@@ -315,6 +300,7 @@ class Landmarker:
         if not 0 < min_confidence < 1: raise OptionError(f"min_confidence={min_confidence!r}: give a number between 0 and 1.")
         self.model_path, self.model_sha256 = resolve_model(model_path)
         self.video = video
+        from mediapipe.tasks.python import BaseOptions, vision # imported here: MediaPipe takes seconds to load
         opts = vision.FaceLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(self.model_path)),
             running_mode=vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE,
@@ -328,6 +314,7 @@ class Landmarker:
                time_s:float=0.0, # its timestamp (VIDEO mode)
               )->object: # MediaPipe's `FaceLandmarkerResult`
         "MediaPipe's `FaceLandmarkerResult` for one frame."
+        import mediapipe as mp
         img = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
         if not self.video: return self._lm.detect(img)
         ms = max(int(round(time_s * 1000)), self._last_ms + 1)
@@ -368,36 +355,6 @@ def track_clip(clip:Clip, # an open clip
 
 # %% ../nbs/02_landmarks.ipynb #896358f9
 _ARRAYS = ('timestamps', 'frame_index', 'landmarks', 'blendshapes', 'matrices', 'pose', 'face_mask', 'face_count', 'bbox', 'crops')
-
-def atomic_write(path, # the file to write
-                 write, # function that writes to the temporary path it is given
-                 suffix:str='', # ending of the temporary file's name, for writers that add their own (e.g. '.npz'); '' gives '.tmp'
-                )->Path: # `path`
-    "Call `write(tmp)` on a temporary file beside `path`, then rename it to `path`."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix=(suffix or '.tmp'))
-    os.close(fd)
-    umask = os.umask(0); os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask) # mkstemp makes owner-only files; give the final file the usual permissions
-    try:
-        write(tmp); os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp): os.unlink(tmp)
-    return path
-
-def json_ready(o, # dicts, lists, numpy arrays and scalars, paths, ...
-               digits:int|None=None, # round floats to this many decimals (None: keep them)
-              )->object: # the same data as plain Python that `json.dumps` accepts; NaN and inf become None
-    "A JSON-safe copy of `o`: numpy values to Python ones, NaN to None, paths and dict keys to strings."
-    if isinstance(o, dict): return {str(k): json_ready(v, digits) for k, v in o.items()}
-    if isinstance(o, (list, tuple)): return [json_ready(v, digits) for v in o]
-    if isinstance(o, np.ndarray): return json_ready(o.tolist(), digits)
-    if isinstance(o, np.bool_): return bool(o)
-    if isinstance(o, np.integer): return int(o)
-    if isinstance(o, (float, np.floating)):
-        return None if not np.isfinite(o) else (round(float(o), digits) if digits is not None else float(o))
-    if isinstance(o, Path): return str(o)
-    return o
 
 def track_arrays(track:FaceTrack, # the track to store
                  prefix:str='', # put before each key, to keep several tracks in one file
@@ -486,6 +443,7 @@ def track_to_frame(track:FaceTrack, # the track
                    landmarks:bool=True, # include the 478 x 3 landmark columns
                   )->pd.DataFrame: # one row per frame
     "A pandas DataFrame with one row per frame of `track`."
+    import pandas as pd
     cols = {'frame': track.frame_index, 'time_s': track.timestamps, 'face': track.face_mask, 'faces': track.face_count,
             'yaw_deg': track.pose[:, 0], 'pitch_deg': track.pose[:, 1], 'roll_deg': track.pose[:, 2],
             'bbox_x0': track.bbox[:, 0], 'bbox_y0': track.bbox[:, 1], 'bbox_x1': track.bbox[:, 2], 'bbox_y1': track.bbox[:, 3]}

@@ -20,12 +20,11 @@ from matplotlib.patches import Patch, Polygon
 from bokeh.layouts import row
 from bokeh.models import BoxAnnotation, ColorBar, ColumnDataSource, HoverTool, Legend, LinearColorMapper, Span, Title
 from bokeh.plotting import figure as bokeh_figure
-from .compare import MimicResult
+from .result import MimicResult
 from .errors import FacemimicError, OptionError
 from .landmarks import apply_similarity, crop_template, mirror_permutation, similarity_fit, canonical_face
 from .media import read_frames
-from .regions import LIPS, RIGHT_EYE, RIGHT_EYEBROW, channel_index, regions
-from .segment import activation, find_episode
+from .regions import RIGHT_EYE, RIGHT_EYEBROW, regions
 
 # %% auto #0
 __all__ = ['REFERENCE_COLOUR', 'IMITATION_COLOUR', 'NO_REGION_COLOUR', 'FACE_OVAL', 'LIPS_OUTER', 'LIPS_INNER', 'NOSE_LINE',

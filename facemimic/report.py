@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .compare import LATENCY_HALF_S, REGION_ACTIVE, SCORE_LEVELS, WEIGHTS, MimicResult
+from .result import LATENCY_HALF_S, REGION_ACTIVE, SCORE_LEVELS, WEIGHTS, MimicResult
 from .errors import OptionError
 from .plots import figure_pngs, score_colour
 from .similarity import DYNAMIC_NOISE, STRUCTURE_NOISE_CM

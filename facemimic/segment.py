@@ -6,7 +6,6 @@
 from __future__ import annotations
 from dataclasses import dataclass, asdict
 import numpy as np
-from .features import Features
 
 # %% auto #0
 __all__ = ['MIN_PEAK', 'ONSET_FRACTION', 'activation', 'Segment', 'find_episode']

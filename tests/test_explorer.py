@@ -346,10 +346,9 @@ def test_app_shows_the_result_when_the_report_fails(sample_media, monkeypatch):
     assert sorted(app.downloads['files']) == ['json', 'npz'] and 'facemimic-download-json' in app.results.children[1].value
 
 def test_app_command(capsys):
-    import argparse
-    from facemimic.app import APP_NOTEBOOK, register_cli
-    parser = argparse.ArgumentParser(prog='facemimic'); sub = parser.add_subparsers(dest='command')
-    register_cli(sub)
+    from facemimic.app import APP_NOTEBOOK
+    from facemimic.cli import build_parser
+    parser = build_parser()
     args = parser.parse_args(['app', '--port', '0', '--no-browser', '--print-command'])
     assert args.func(args) == 0
     out = capsys.readouterr().out
