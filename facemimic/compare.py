@@ -44,17 +44,12 @@ def _as_track(x, start_s, end_s, role:str, extract_options:dict)->FaceTrack:
         t0 = x.timestamps
         keep = (t0 >= (start_s or -np.inf) - 1e-6) & (t0 <= (end_s if end_s is not None else np.inf) + 1e-6)
         if not keep.any(): raise OptionError(f"The {role} has no frames between {start_s} and {end_s} s: check the start and end options.")
-        return _subset(x, keep)
+        return x.take(keep)
     if isinstance(x, (str, Path)):
         p = Path(x)
         if p.suffix.lower() == '.npz' and p.is_file(): return _as_track(load_track(p), start_s, end_s, role, extract_options)
         return extract(p, start_s=start_s, end_s=end_s, **extract_options)
     raise OptionError(f"The {role} must be a path to a video or image, or a FaceTrack, not {type(x).__name__}.")
-
-def _subset(t:FaceTrack, keep:np.ndarray)->FaceTrack:
-    "The rows `keep` (bool mask) of a track."
-    return FaceTrack(t.timestamps[keep], t.frame_index[keep], t.landmarks[keep], t.blendshapes[keep], t.blendshape_names,
-                     t.matrices[keep], t.pose[keep], t.face_mask[keep], t.face_count[keep], t.bbox[keep], t.crops[keep], dict(t.meta))
 
 def _neutral(track:FaceTrack, spec, extract_options:dict, mirror:bool=False):
     "The neutral state of `track` from `spec`; a neutral clip is extracted with the same options, and mirrored with its clip."

@@ -5,7 +5,7 @@
 # %% ../nbs/02_landmarks.ipynb #e3df2a43
 from __future__ import annotations
 import hashlib, json, os, struct, zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 import cv2
@@ -167,6 +167,7 @@ def align_crop(grey:np.ndarray, # (H, W) uint8 frame
 # %% ../nbs/02_landmarks.ipynb #c160ddc7
 LANDMARK_COUNT = 478
 TRACK_FORMAT = 1 # version of the saved-track layout and of extraction; part of the cache key
+_ARRAYS = ('timestamps', 'frame_index', 'landmarks', 'blendshapes', 'matrices', 'pose', 'face_mask', 'face_count', 'bbox', 'crops') # per-frame fields
 
 @dataclass
 class FaceTrack:
@@ -212,6 +213,16 @@ class FaceTrack:
     def __repr__(self):
         return (f"FaceTrack({Path(str(self.meta.get('path', '?'))).name}: {self.n_frames} frames, "
                 f"{int(self.face_mask.sum())} with a face, {self.meta.get('fps', float('nan')):.4g} fps, {self.width}x{self.height})")
+
+    def replace(self, **changes, # new values of fields, e.g. `landmarks=...`
+               )->FaceTrack: # a new track; `meta` is copied, not shared
+        "A copy of the track with some fields changed."
+        return replace(self, **({'meta': dict(self.meta)} | changes))
+
+    def take(self, rows, # row indices (any order, repeats allowed) or a bool mask over the frames
+            )->FaceTrack: # a new track of those rows
+        "The track made of the given rows."
+        return self.replace(**{k: getattr(self, k)[rows] for k in _ARRAYS})
 
     def landmarks_px(self)->np.ndarray: # (T, 478, 3) float32 pixels
         "(T, 478, 3) landmarks in pixels of the analysed frames (z scaled like x)."
@@ -354,8 +365,6 @@ def track_clip(clip:Clip, # an open clip
     return builder.build(meta)
 
 # %% ../nbs/02_landmarks.ipynb #896358f9
-_ARRAYS = ('timestamps', 'frame_index', 'landmarks', 'blendshapes', 'matrices', 'pose', 'face_mask', 'face_count', 'bbox', 'crops')
-
 def track_arrays(track:FaceTrack, # the track to store
                  prefix:str='', # put before each key, to keep several tracks in one file
                 )->dict: # {key: array}
@@ -467,8 +476,8 @@ def mirror_track(track:FaceTrack, # the track to mirror
     flip = np.diag([-1, 1, 1, 1]).astype(np.float32)
     bbox = track.bbox[:, [2, 1, 0, 3]] * np.array([-1, 1, -1, 1], np.float32) + np.array([1, 0, 1, 0], np.float32)
     meta = dict(track.meta, mirrored=not track.meta.get('mirrored', False))
-    return FaceTrack(track.timestamps, track.frame_index, lm, track.blendshapes[:, _mirror_names(track.blendshape_names)],
-                     list(track.blendshape_names), flip @ track.matrices @ flip, pose, track.face_mask, track.face_count, bbox,
-                     track.crops[:, :, ::-1].copy(), meta)
+    return track.replace(landmarks=lm, blendshapes=track.blendshapes[:, _mirror_names(track.blendshape_names)],
+                         blendshape_names=list(track.blendshape_names), matrices=flip @ track.matrices @ flip, pose=pose, bbox=bbox,
+                         crops=track.crops[:, :, ::-1].copy(), meta=meta)
 
 FaceTrack.mirror = mirror_track
