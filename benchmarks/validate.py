@@ -155,16 +155,20 @@ def report_known(rows:list, episodes:dict):
     for case in order:
         rs = [r for r in rows if r['case'] == case]
         if not rs: continue
-        p = sum(r['passed'] for r in rs); kind = rs[0]['target']
+        p = sum(r['passed'] for r in rs); kind = rs[0]['target']; extra = None
         if case == 'mirror_noflag':
             hs = [r for r in rs if r['target'] == 'hard']; ss = [r for r in rs if r['target'] == 'soft']
             line = f"{sum(r['passed'] for r in hs)}/{len(hs)} passed (hard: smile, frown); {sum(r['passed'] for r in ss)}/{len(ss)} >= 85 (soft: other labels)"
             hard_p += sum(r['passed'] for r in hs); hard_n += len(hs)
+            lop = [f"{r['episode']} {asym:+.2f}" for r in hs if not r['passed']
+                   for asym in [((r.get('timing') or {}).get('reference_asymmetry') or 0.0)] if abs(asym) >= 0.25]
+            if lop: extra = f"  {'':<14} of the hard failures, lopsided references (|reference_asymmetry| >= 0.25): {', '.join(lop)}"
         elif kind == 'hard':
             line = f'{p}/{len(rs)} passed'; hard_p += p; hard_n += len(rs)
         else: line = f'{p}/{len(rs)} >= 85 (soft)'
         med = np.median([r['score'] or 0 for r in rs])
         print(f"  {case:<14} {line:<62} median score {med:5.1f}")
+        if extra: print(extra)
     print(f"  {'ALL HARD':<14} {hard_p}/{hard_n} passed")
     return dict(hard_passed=hard_p, hard_total=hard_n)
 
