@@ -17,7 +17,7 @@ barely change), and measures on them, per blendshape and per landmark, how much 
 Writes a small JSON (`--out`) and prints a summary. Media: `../shared/media` and `../shared/media/dev` next to
 the checkout (see their SOURCES.md), or `--media DIR`. Tracks are cached by `facemimic.extract`.
 Method and figures: benchmarks/NOISE.md.
-Usage: python benchmarks/noise_floor.py [--out benchmarks/noise_floor.json] [--media DIR] [--sheet PNG] [--quick]
+Usage: python benchmarks/noise_floor.py [--out facemimic/data/noise_floor.json] [--media DIR] [--sheet PNG] [--quick]
 """
 from __future__ import annotations
 import argparse, datetime, json, math, sys, warnings
@@ -77,6 +77,7 @@ def rms(x):
     return float(np.sqrt(np.nanmean(x ** 2))) if np.isfinite(x).any() else None
 
 SQ2 = math.sqrt(2)
+REST_FLOOR = 0.05 # lowest resting ceiling of a blendshape (features.rest_ceiling)
 def norm3(s): return np.sqrt((np.asarray(s) ** 2).sum(-1)) # (..., 3) per-axis noise -> 3-D noise
 
 def window_frames(fps): # the running-median window `clean_series` uses, frames (odd)
@@ -445,14 +446,21 @@ def report(S, tiers, size_rows, fps_rows, versions, model, args):
                       frames=c['frames'], seconds=c['seconds'], repeated=c['repeated'], **figs(c)) for k, c in tiers[t].items()] for t in tiers}
     measured = {t: {k: c for k, c in tiers[t].items() if rms(c['bs_smooth'][EXPR]) is not None} for t in tiers} # long enough to measure
     persons = {t: sorted({c['person'] for c in measured[t].values()}) for t in tiers}
+    # the resting ceiling of each expression blendshape: the 90th percentile across the relaxed tier's clips of its level on their
+    # still stretches, never below REST_FLOOR. People rest with very different levels of some channels (eyeSquint, the brows,
+    # mouthPress), so it is generous: it only catches an expression held through a whole clip, not a person's way of resting.
+    levels = [c['level'] for c in measured['relaxed'].values()]
+    rest = {n: max(REST_FLOOR, float(across([l[j] for l in levels], 90))) for j, n in enumerate(BLENDSHAPE_NAMES) if n in EXPRESSION_CHANNELS}
     out = dict(
         about=("MediaPipe Face Landmarker tracking noise on still stretches of real clips (facemimic issue 11, item 2). "
                "Blendshape values are scores 0..1; landmark values are pose-free landmarks in canonical-face cm (features.pose_free_landmarks). "
                "Noise of one value = robust SD (1.4826 MAD) of differences / sqrt(2). raw: consecutive frames (repeated frames skipped); "
                "smoothed: after features.clean_series, values one smoothing window apart; sd_about_mean: around the 0.5 s block mean (smoothed); "
                "null: SD of a smoothed frame minus a 0.4 s raw-median neutral (not divided by sqrt(2)). Across clips: median unless marked p90. "
-               "See benchmarks/NOISE.md."),
+               "rest: per expression blendshape, the 90th percentile across the relaxed tier's clips of its mean level on their still stretches, "
+               "at least 0.05: the highest value a relaxed face shows (features.rest_ceiling). See benchmarks/NOISE.md."),
         recommended=rec,
+        rest=rest,
         blendshapes=s['blendshapes'],
         blendshape_level=lt,
         landmarks=dict(unit='cm, 3-D (root of the summed per-axis variances), median across clips', smoothed=s['landmark_smoothed_3d'], raw=s['landmark_raw_3d']),
@@ -471,7 +479,8 @@ def report(S, tiers, size_rows, fps_rows, versions, model, args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--out', default=str(Path(__file__).with_name('noise_floor.json')))
+    ap.add_argument('--out', default=str(Path(__file__).resolve().parents[1] / 'facemimic' / 'data' / 'noise_floor.json'),
+                    help='the JSON to write (default: the copy facemimic ships and reads, facemimic/data/noise_floor.json)')
     ap.add_argument('--media', default=None, help='folder holding the clips (default: ../shared/media next to the checkout)')
     ap.add_argument('--sheet', default=None, help='write a contact sheet PNG of the strict still stretches here')
     ap.add_argument('--quick', action='store_true', help='skip the re-extractions at smaller sizes and at half frame rate')

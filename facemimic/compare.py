@@ -6,25 +6,28 @@
 from __future__ import annotations
 from pathlib import Path
 import numpy as np
+from .components import COMPONENTS, Evidence, component_weights, weighted_score
 from .errors import OptionError
-from .features import SMOOTH_S, Features, estimate_neutral, relative_features
+from .features import (SMOOTH_S, Features, Neutral, blendshape_noise, estimate_neutral, expression_weights,
+                                landmark_noise_cm, relative_features)
 from .io import package_versions
 from .landmarks import FaceTrack, extract, load_track
 from .regions import channel_index, regions
-from .result import (LATENCY_HALF_S, REGION_ACTIVE, WEIGHTS, ClipSummary, MimicResult, RegionResult, read_saved_result,
-                              score_level)
+from .result import REGION_ACTIVE, WEIGHTS, ClipSummary, MimicResult, RegionResult, read_saved_result, score_level
 from .result import SCORE_LEVELS, save_result # noqa: F401 (still importable from here)
-from .segment import ONSET_FRACTION, Segment, activation, find_episode
-from .similarity import (Alignment, amplitude_ratio, asymmetry, dtw_align, dynamic_agreement, ssim_scores,
-                                  structure_scores, xcorr_lag, DTW_BAND)
+from .segment import ONSET_FRACTION, Segment, activation, find_episode, plateau_rows
+from .similarity import Alignment, amplitude_ratio, asymmetry, dtw_align, time_warp, xcorr_lag, DTW_BAND
 
 # %% auto #0
-__all__ = ['ACTIVE_FRACTION', 'ACTIVE_MIN', 'REGION_MOVED', 'WINDOW_MARGIN_S', 'EXPRESSION_HINTS', 'compare', 'load_result']
+__all__ = ['ACTIVE_FRACTION', 'ACTIVE_MIN', 'REGION_MOVED', 'WINDOW_MARGIN_S', 'HINT_OTHERS', 'WHOLE_EPISODE', 'EXPRESSION_HINTS',
+           'compare_tracks', 'compare', 'load_result']
 
 # %% ../nbs/07_compare.ipynb #83d6050e
 ACTIVE_FRACTION, ACTIVE_MIN = 0.15, 0.05
 REGION_MOVED = 0.09 # squared blendshape change above which a region counts as moved (a change of 0.3)
 WINDOW_MARGIN_S = 0.5 # seconds kept before an onset and after an offset for the DTW
+HINT_OTHERS = 1 / 3 # weight of the channels outside a hinted expression in the expression and dynamic measures
+WHOLE_EPISODE = 0.5 # a clip shows its whole episode when it starts and ends below this share of its peak
 
 EXPRESSION_HINTS = {
     'smile': ['mouthSmileLeft', 'mouthSmileRight', 'cheekSquintLeft', 'cheekSquintRight', 'eyeSquintLeft', 'eyeSquintRight'],
@@ -123,15 +126,6 @@ def _nearest_face(f:Features, row:int)->int:
     rows = np.flatnonzero(f.face_mask)
     return int(rows[np.argmin(np.abs(rows - row))])
 
-def _plateau_rows(seg:Segment)->np.ndarray:
-    "Rows of the apex plateau of an episode."
-    a, b = seg.plateau if seg.plateau else (seg.apex_row, seg.apex_row)
-    return np.arange(a, b + 1)
-
-def _plateau_mean(x:np.ndarray, seg:Segment)->np.ndarray:
-    a, b = seg.plateau if seg.plateau else (seg.apex_row, seg.apex_row)
-    return x[a:b + 1].mean(0)
-
 def _window(seg:Segment, feats:Features)->np.ndarray:
     "Rows of the episode with a margin on either side (all rows if the clip did not move)."
     if not seg.moved or seg.onset_s is None: return np.arange(feats.n_frames)
@@ -146,6 +140,169 @@ def _imitation_window(seg:Segment, own:Segment, f:Features)->np.ndarray:
         rows = np.arange(min(rows.min(), extra.min()), max(rows.max(), extra.max()) + 1)
     return rows
 
+def _rises(f:Features)->np.ndarray:
+    "The blendshape changes above neutral (falls below it count as 0): an expression is what a face adds to its rest."
+    return np.clip(f.delta, 0, None)
+
+def _own_episode(f:Features)->Segment:
+    "A clip's own strongest episode, of any expression (blinks aside)."
+    return find_episode(activation(_rises(f), expression_weights(f.channels)), f.times)
+
+def _channels(fr:Features, expression:str|None)->tuple:
+    "(active channels, channel weights): the reference's expression, from its apex plateau or the hint."
+    apex = fr.delta[plateau_rows(_own_episode(fr))].mean(0)
+    if expression is not None: active = np.isin(fr.channels, EXPRESSION_HINTS[expression])
+    else: active = np.abs(apex) >= max(ACTIVE_MIN, ACTIVE_FRACTION * np.abs(apex).max())
+    wts = np.where(active, apex ** 2, 0.0)
+    # scale the weights so that the reference's apex has the same activation weighted as unweighted:
+    # both clips' curves then stay in blendshape units, and `MIN_PEAK` means the same thing
+    norm = (wts * apex ** 2).sum()
+    return active, (wts * (apex ** 2).sum() / norm if norm > 1e-12 else expression_weights(fr.channels))
+
+def _episodes(fr:Features, fi:Features, wts:np.ndarray)->dict:
+    "Both activation curves on the reference's channels, the episodes on them, and the imitation's own strongest episode."
+    act_r, act_i = activation(_rises(fr), wts), activation(_rises(fi), wts)
+    seg_r, seg_i = find_episode(act_r, fr.times), find_episode(act_i, fi.times)
+    own = _own_episode(fi)
+    # each clip's peak is its own strongest moment: found on the reference's channels, the imitation's would lean towards them
+    plat_r, plat_i = plateau_rows(_own_episode(fr)), plateau_rows(own)
+    return dict(reference_activation=act_r, imitation_activation=act_i, reference_segment=seg_r, imitation_segment=seg_i,
+                imitation_own_segment=own, reference_plateau=plat_r, imitation_plateau=plat_i,
+                reference_profile=fr.delta[plat_r].mean(0), imitation_profile=fi.delta[plat_i].mean(0))
+
+def _align(ev:Evidence, active:np.ndarray)->None:
+    "DTW of the two clips' episode windows over the channels active in either; sets `ev.alignment` and `ev.used`."
+    fr, fi = ev.reference, ev.imitation
+    own = ev.imitation.delta[plateau_rows(ev.imitation_own_segment)].mean(0)
+    used = active | (np.abs(own) >= max(ACTIVE_MIN, ACTIVE_FRACTION * max(np.abs(own).max(), 1e-9)))
+    if not used.any(): used = np.ones(len(fr.channels), bool)
+    rows_r, rows_i = _window(ev.reference_segment, fr), _imitation_window(ev.imitation_segment, ev.imitation_own_segment, fi)
+    if fr.n_frames == 1: rows_i = ev.imitation_plateau # an image has no time course: compare it with the other clip's apex
+    if fi.n_frames == 1: rows_r = ev.reference_plateau
+    x, y = (fr.delta * ev.focus)[rows_r][:, used], (fi.delta * ev.focus)[rows_i][:, used]
+    al, local, w = dtw_align(x, y)
+    path = np.stack([rows_r[np.asarray(al.index1)], rows_i[np.asarray(al.index2)]], 1)
+    ev.alignment = Alignment(path, local, rows_r, rows_i, [c for c, u in zip(fr.channels, used) if u], float(al.distance),
+                             float(al.normalizedDistance), int(w))
+    ev.used = used
+
+def _whole(act:np.ndarray)->bool:
+    "The curve starts and ends below `WHOLE_EPISODE` of its peak: the clip shows its whole episode."
+    return len(act) > 1 and act.max() > 0 and max(act[0], act[-1]) <= WHOLE_EPISODE * act.max()
+
+def _warp(ev:Evidence)->None:
+    "The time warp of the two activation curves, and the latency and duration ratio it gives; sets `ev.warp`."
+    fr, fi, seg_r, seg_i = ev.reference, ev.imitation, ev.reference_segment, ev.imitation_segment
+    videos = fr.n_frames > 1 and fi.n_frames > 1 and np.isfinite(fr.fps) and np.isfinite(fi.fps)
+    ev.warp = dict(videos=videos)
+    if not (videos and seg_r.moved and seg_i.moved): return
+    fit = time_warp(ev.reference_activation, fr.times, ev.imitation_activation, fi.times)
+    grid = np.arange(0, max(fr.times[-1], fi.times[-1]) + 1e-9, 1 / fr.fps)
+    ev.warp['xcorr_lag_s'] = xcorr_lag(np.interp(grid, fr.times, ev.reference_activation), np.interp(grid, fi.times, ev.imitation_activation), fr.fps)
+    if fit is None: return
+    at, where = (seg_r.apex_s, "the reference's apex") if seg_r.starts_active else (seg_r.onset_s, "the reference's onset")
+    complete = _whole(ev.reference_activation) and _whole(ev.imitation_activation)
+    ev.warp.update(fit, latency_s=fit['shift_s'] + (fit['ratio'] - 1) * at, latency_method=f"time warp of the whole curves, at {where}",
+                   duration_ratio=fit['ratio'], complete=complete,
+                   duration_method='time warp, whole episodes' if complete else 'time warp of the part both clips show (not scored)')
+
+def _regions(ev:Evidence, scores:dict)->tuple:
+    "RegionResults from the component scores per region, and which regions of the imitation moved on their own."
+    fr, fi = ev.reference, ev.imitation
+    apex_r, apex_i = ev.reference_profile, ev.imitation_profile
+    idx = channel_index(fr.channels)
+    energy_r = {name: float((apex_r[ix] ** 2).sum()) for name, ix in idx.items()}
+    total = sum(energy_r.values()) or 1.0
+    videos = ev.warp.get('videos') and ev.imitation_segment.moved
+    path = ev.alignment.path
+    out, imi_moved = [], {}
+    for reg in regions():
+        ix = idx[reg.name]
+        weight = energy_r[reg.name] / total
+        active = weight >= REGION_ACTIVE
+        per = {name: scores[name].get(reg.name) for name, c in COMPONENTS.items() if c.regional}
+        lat = dur = None
+        if videos and active:
+            sr, si = find_episode(activation(fr.delta[:, ix]), fr.times), find_episode(activation(fi.delta[:, ix]), fi.times)
+            if sr.moved and si.moved:
+                if not (sr.starts_active or si.starts_active): lat = si.onset_s - sr.onset_s
+                if sr.duration_s: dur = si.duration_s / sr.duration_s
+        rr = RegionResult(name=reg.name, label=reg.label, weight=weight, active=active, score=weighted_score(per),
+                          expression=per.get('expression'), structure=per.get('structure'), dynamic=per.get('dynamic'),
+                          static=per.get('static'), amplitude_ratio=amplitude_ratio(apex_r[ix], apex_i[ix]) if active else None,
+                          latency_s=lat, duration_ratio=dur, feedback='')
+        imi_energy = float((apex_i[ix] ** 2).sum())
+        rr.feedback = _region_feedback(rr, imi_energy)
+        imi_moved[reg.name] = imi_energy > REGION_MOVED
+        out.append(rr)
+    return out, imi_moved
+
+def _warnings(ref_t:FaceTrack, imi_t:FaceTrack, ev:Evidence)->list:
+    "Things to know before trusting the score."
+    out = []
+    for role, t in (('reference', ref_t), ('imitation', imi_t)):
+        out += [f"{role}: {w}" for w in t.warnings]
+        share = t.face_mask.mean()
+        if share < 0.8: out.append(f"The {role} has a face in only {100 * share:.0f} % of its frames; the others were interpolated.")
+    for role, f in (('reference', ev.reference), ('imitation', ev.imitation)):
+        if f.neutral.source == 'population':
+            out.append(f"The {role} is a single image, so its neutral face is a standard face: its own face shape counts as movement. Give a neutral photo of the same person ({role}_neutral=).")
+        elif f.neutral.source == 'no-rest':
+            shape = ("its resting face shape was extrapolated from how the expression grows and fades" if f.neutral.landmarks_known else
+                     "its resting face shape is unknown (it is at its expression throughout), so the shape score was left out")
+            out.append(f"The {role} never relaxes (its quietest stretch is still active): its blendshapes were measured from resting "
+                       f"levels, and {shape}. Include a neutral moment, or give {role}_neutral=.")
+    moved_r, moved_i = ev.moved
+    if not moved_r and not moved_i:
+        out.append("Neither clip shows an expression (both stay within MediaPipe's noise of their neutral face): the score compares two still faces.")
+    elif not moved_r: out.append("The reference shows no expression (it stays within MediaPipe's noise of its neutral face): there is nothing to imitate, and any movement of the imitation counts against it.")
+    elif not ev.imitation_segment.moved: out.append("The imitation does not move the regions the reference moves beyond MediaPipe's tracking noise.")
+    if ev.warp.get('duration_ratio') is not None and not ev.warp.get('complete'):
+        out.append("Timing was not scored: a clip starts or ends inside the expression, so only part of its time course is seen "
+                   "(the latency and duration ratio shown are measured on the part both clips show).")
+    return out
+
+def _summary(t:FaceTrack, f:Features, seg:Segment, plateau:np.ndarray)->ClipSummary:
+    own = f.neutral.source not in ('neutral-clip', 'population') # frames of this clip (not of a separate neutral clip)
+    return ClipSummary(t.meta.get('path'), t.n_frames, t.fps, int(t.face_mask.sum()), seg, int(t.frame_index[seg.apex_row]),
+                       f.neutral.source, [int(t.frame_index[i]) for i in f.neutral.frames] if own else [],
+                       asymmetry(f.delta[plateau].mean(0), f.channels))
+
+def compare_tracks(reference:FaceTrack, # the reference's track
+                   imitation:FaceTrack, # the imitation's track (already mirrored, if it needs to be)
+                   expression:str|None=None, # optional hint: one of `EXPRESSION_HINTS`
+                   reference_neutral:Neutral|None=None, # the reference's neutral state (None: `estimate_neutral`)
+                   imitation_neutral:Neutral|None=None, # the imitation's
+                   parameters:dict|None=None, # options to record in the result
+                  )->MimicResult: # the score, its components and reasons
+    "Compare two tracks: features, channels, episodes, alignment, time warp, components, regions and words."
+    fr, fi = relative_features(reference, reference_neutral), relative_features(imitation, imitation_neutral)
+    active, wts = _channels(fr, expression)
+    focus = np.where(np.isin(fr.channels, EXPRESSION_HINTS[expression]), 1.0, HINT_OTHERS) if expression else np.ones(len(fr.channels))
+    ev = Evidence(fr, fi, wts, focus=focus, blendshape_noise=blendshape_noise(fr.channels), landmark_noise_cm=landmark_noise_cm(),
+                  **_episodes(fr, fi, wts))
+    ev.crops = (_nearest_face(fr, ev.reference_segment.apex_row), _nearest_face(fi, ev.imitation_own_segment.apex_row))
+    _align(ev, active)
+    _warp(ev)
+    scores = {name: c.measure(ev) for name, c in COMPONENTS.items()}
+    components = {name: s['face'] for name, s in scores.items()}
+    score = weighted_score(components) or 0.0
+    apex_r, apex_i = ev.reference_profile, ev.imitation_profile
+    timing = dict(latency_s=ev.warp.get('latency_s'), latency_method=ev.warp.get('latency_method'), duration_ratio=ev.warp.get('duration_ratio'),
+                  duration_method=ev.warp.get('duration_method'), warp_correlation=ev.warp.get('correlation'), xcorr_lag_s=ev.warp.get('xcorr_lag_s'),
+                  amplitude_ratio=amplitude_ratio(apex_r * active, apex_i * active),
+                  reference_asymmetry=asymmetry(apex_r, fr.channels), imitation_asymmetry=asymmetry(apex_i, fr.channels))
+    timing['asymmetry_difference'] = timing['imitation_asymmetry'] - timing['reference_asymmetry']
+    region_results, imi_moved = _regions(ev, scores)
+    params = dict(parameters or {}, weights=component_weights(), active_channels=[c for c, a in zip(fr.channels, active) if a],
+                  dtw_band=DTW_BAND, step_pattern='symmetric2', smooth_s=SMOOTH_S, onset_fraction=ONSET_FRACTION)
+    return MimicResult(float(score), components, timing, region_results, _warnings(reference, imitation, ev), ev.alignment,
+                       _verdict(score, region_results, timing, ev.reference_segment.moved, ev.imitation_own_segment.moved, imi_moved),
+                       _summary(reference, fr, ev.reference_segment, ev.reference_plateau),
+                       _summary(imitation, fi, ev.imitation_segment, ev.imitation_plateau), params, _versions(reference, imitation),
+                       {c: float(w) for c, w in zip(fr.channels, wts) if w > 0}, ev.reference_activation, ev.imitation_activation,
+                       fr, fi, reference, imitation, ev)
+
 def compare(reference, # path of a video/image, a saved track (.npz), or a FaceTrack
             imitation, # the same, for the imitation
             mirror:bool=False, # the imitation was filmed with a selfie camera: swap its left and right
@@ -154,8 +311,8 @@ def compare(reference, # path of a video/image, a saved track (.npz), or a FaceT
             reference_end:float|None=None, # where to stop in the reference, seconds (None: at its end)
             imitation_start:float|None=None, # where to start in the imitation, seconds (None: at its beginning)
             imitation_end:float|None=None, # where to stop in the imitation, seconds (None: at its end)
-            reference_neutral=None, # reference's neutral: (first, last) frame numbers, a neutral clip, or None (automatic)
-            imitation_neutral=None, # imitation's neutral: (first, last) frame numbers, a neutral clip, or None (automatic)
+            reference_neutral=None, # reference's neutral: (first, last) frame numbers, a neutral clip or photo, or None (automatic)
+            imitation_neutral=None, # imitation's neutral: (first, last) frame numbers, a neutral clip or photo, or None (automatic)
             **extract_options, # passed to `extract` for paths (cache, model_path, max_side, ...)
            )->MimicResult: # the score, its components and reasons
     "Compare an imitation with a reference expression."
@@ -164,127 +321,12 @@ def compare(reference, # path of a video/image, a saved track (.npz), or a FaceT
     ref_t = _as_track(reference, reference_start, reference_end, 'reference', extract_options)
     imi_t = _as_track(imitation, imitation_start, imitation_end, 'imitation', extract_options)
     if mirror: imi_t = imi_t.mirror()
-    fr = relative_features(ref_t, _neutral(ref_t, reference_neutral, extract_options))
-    fi = relative_features(imi_t, _neutral(imi_t, imitation_neutral, extract_options, mirror))
-    channels = fr.channels
-    warnings = []
-    for role, t in (('reference', ref_t), ('imitation', imi_t)):
-        warnings += [f"{role}: {w}" for w in t.warnings]
-        share = t.face_mask.mean()
-        if share < 0.8: warnings.append(f"The {role} has a face in only {100 * share:.0f} % of its frames; the others were interpolated.")
-    for role, f in (('reference', fr), ('imitation', fi)):
-        if f.neutral.source == 'population':
-            warnings.append(f"The {role} is a single image, so its neutral face is a standard face: its own face shape counts as movement. Give a neutral photo of the same person ({role}_neutral=).")
-        elif f.neutral.source == 'typical-rest':
-            warnings.append(f"The {role} has no relaxed stretch (least active blendshape total {f.neutral.activity:.2f}): its blendshapes were measured from "
-                            f"typical resting values and its landmarks from its least active frames, so structure may be understated. Include a neutral moment, or give {role}_neutral=.")
-
-    # 1. channels the reference activates, and the episodes
-    seg_r0 = find_episode(activation(fr.delta), fr.times)
-    apex_r = _plateau_mean(fr.delta, seg_r0)
-    if expression is not None: active = np.isin(channels, EXPRESSION_HINTS[expression])
-    else: active = (np.abs(apex_r) >= max(ACTIVE_MIN, ACTIVE_FRACTION * np.abs(apex_r).max()))
-    wts = np.where(active, apex_r ** 2, 0.0)
-    # scale the weights so that the reference's apex has the same activation weighted as unweighted:
-    # both clips' curves then stay in blendshape units, and `MIN_PEAK` means the same thing
-    wts = wts * (apex_r ** 2).sum() / (wts * apex_r ** 2).sum() if (wts * apex_r ** 2).sum() > 1e-12 else np.ones(len(channels))
-    act_r, act_i = activation(fr.delta, wts), activation(fi.delta, wts)
-    seg_r = find_episode(act_r, fr.times); seg_i = find_episode(act_i, fi.times)
-    seg_i_all = find_episode(activation(fi.delta), fi.times)
-    apex_r, apex_i = _plateau_mean(fr.delta, seg_r), _plateau_mean(fi.delta, seg_i)
-    if not seg_r.moved and not seg_i_all.moved:
-        warnings.append("Neither clip shows an expression (both stay within noise of their neutral face): the score compares two still faces.")
-    elif not seg_r.moved: warnings.append("The reference shows no expression: there is nothing to imitate, and any movement of the imitation counts against it.")
-    elif not seg_i.moved: warnings.append("The imitation does not move the regions the reference moves.")
-
-    # 2. static: SSIM of the apex crops
-    key_r, key_i = _nearest_face(fr, seg_r.apex_row), _nearest_face(fi, seg_i.apex_row)
-    ssim = ssim_scores(fr.crops[key_r], fi.crops[key_i])
-
-    # 3. structure: Procrustes agreement of the apex displacements
-    struct = structure_scores(_plateau_mean(fr.displacement, seg_r), _plateau_mean(fi.displacement, seg_i))
-
-    # 4. dynamic: DTW over the channels active in either clip
-    apex_i_own = _plateau_mean(fi.delta, seg_i_all)
-    used = active | (np.abs(apex_i_own) >= max(ACTIVE_MIN, ACTIVE_FRACTION * max(np.abs(apex_i_own).max(), 1e-9)))
-    if not used.any(): used = np.ones(len(channels), bool)
-    rows_r, rows_i = _window(seg_r, fr), _imitation_window(seg_i, seg_i_all, fi)
-    if fr.n_frames == 1: rows_i = _plateau_rows(seg_i) # an image has no time course: compare it with the other clip's apex
-    if fi.n_frames == 1: rows_r = _plateau_rows(seg_r)
-    x, y = fr.delta[rows_r][:, used], fi.delta[rows_i][:, used]
-    al, local, w = dtw_align(x, y)
-    path_local = np.stack([np.asarray(al.index1), np.asarray(al.index2)], 1)
-    dyn = dynamic_agreement(x, y, path_local)
-    path = np.stack([rows_r[path_local[:, 0]], rows_i[path_local[:, 1]]], 1)
-    alignment = Alignment(path, local, rows_r, rows_i, [c for c, u in zip(channels, used) if u], float(al.distance),
-                          float(al.normalizedDistance), int(w))
-
-    # 5. timing
-    timing = dict(latency_s=None, latency_method=None, xcorr_lag_s=None, duration_ratio=None,
-                  amplitude_ratio=amplitude_ratio(apex_r * active, apex_i * active),
-                  reference_asymmetry=asymmetry(apex_r, channels), imitation_asymmetry=asymmetry(apex_i, channels))
-    timing['asymmetry_difference'] = timing['imitation_asymmetry'] - timing['reference_asymmetry']
-    both_video = fr.n_frames > 1 and fi.n_frames > 1 and np.isfinite(fr.fps) and np.isfinite(fi.fps)
-    timing_score = None
-    if both_video and seg_r.moved and seg_i.moved:
-        fps = fr.fps
-        grid = np.arange(0, max(fr.times[-1], fi.times[-1]) + 1e-9, 1 / fps)
-        timing['xcorr_lag_s'] = xcorr_lag(np.interp(grid, fr.times, act_r), np.interp(grid, fi.times, act_i), fps)
-        if seg_r.starts_active or seg_i.starts_active:
-            timing['latency_s'], timing['latency_method'] = timing['xcorr_lag_s'], 'cross-correlation'
-        else: timing['latency_s'], timing['latency_method'] = seg_i.onset_s - seg_r.onset_s, 'onset'
-        if seg_r.duration_s and seg_r.duration_s > 0: timing['duration_ratio'] = seg_i.duration_s / seg_r.duration_s
-        lat_part = 2 ** (-abs(timing['latency_s']) / LATENCY_HALF_S)
-        r = timing['duration_ratio']
-        dur_part = min(r, 1 / r) if r else 0.0
-        timing_score = 100 * (lat_part + dur_part) / 2
-    elif both_video and seg_r.moved: timing_score = 0.0
-
-    components = {'structure': 100 * max(0.0, struct['face']), 'dynamic': 100 * max(0.0, dyn),
-                  'static': 100 * max(0.0, ssim['face']), 'timing': timing_score}
-    avail = {k: v for k, v in components.items() if v is not None}
-    score = sum(WEIGHTS[k] * v for k, v in avail.items()) / sum(WEIGHTS[k] for k in avail)
-
-    # 6. regions
-    idx = channel_index(channels)
-    energy_r = {name: float((apex_r[ix] ** 2).sum()) for name, ix in idx.items()}
-    total = sum(energy_r.values()) or 1.0
-    region_results, imi_moved = [], {}
-    for reg in regions():
-        ix = idx[reg.name]
-        weight = energy_r[reg.name] / total
-        s_struct = 100 * max(0.0, struct[reg.name])
-        s_dyn = 100 * max(0.0, dynamic_agreement(fr.delta[:, ix], fi.delta[:, ix], path))
-        s_stat = 100 * max(0.0, ssim[reg.name])
-        r_score = (WEIGHTS['structure'] * s_struct + WEIGHTS['dynamic'] * s_dyn + WEIGHTS['static'] * s_stat) / (
-            WEIGHTS['structure'] + WEIGHTS['dynamic'] + WEIGHTS['static'])
-        lat = dur = None
-        if both_video and weight >= REGION_ACTIVE and seg_i.moved:
-            sr, si = find_episode(activation(fr.delta[:, ix]), fr.times), find_episode(activation(fi.delta[:, ix]), fi.times)
-            if sr.moved and si.moved:
-                if not (sr.starts_active or si.starts_active): lat = si.onset_s - sr.onset_s
-                if sr.duration_s: dur = si.duration_s / sr.duration_s
-        rr = RegionResult(reg.name, reg.label, weight, weight >= REGION_ACTIVE, r_score, s_struct, s_dyn, s_stat,
-                          amplitude_ratio(apex_r[ix], apex_i[ix]) if weight >= REGION_ACTIVE else None, lat, dur, '')
-        imi_energy = float((apex_i[ix] ** 2).sum())
-        rr.feedback = _region_feedback(rr, imi_energy)
-        imi_moved[reg.name] = imi_energy > REGION_MOVED
-        region_results.append(rr)
-
-    def summary(t, f, seg):
-        own = f.neutral.source not in ('neutral-clip', 'population') # frames of this clip (not of a separate neutral clip)
-        return ClipSummary(t.meta.get('path'), t.n_frames, t.fps, int(t.face_mask.sum()), seg, int(t.frame_index[seg.apex_row]),
-                           f.neutral.source, [int(t.frame_index[i]) for i in f.neutral.frames] if own else [],
-                           asymmetry(_plateau_mean(f.delta, seg), f.channels))
     params = dict(mirror=mirror, expression=expression, reference_start=reference_start, reference_end=reference_end,
                   imitation_start=imitation_start, imitation_end=imitation_end,
                   reference_neutral=_neutral_param(reference_neutral), imitation_neutral=_neutral_param(imitation_neutral),
-                  weights=WEIGHTS, active_channels=[c for c, a in zip(channels, active) if a], dtw_band=DTW_BAND, step_pattern='symmetric2',
-                  smooth_s=SMOOTH_S, onset_fraction=ONSET_FRACTION, **{k: v for k, v in extract_options.items() if isinstance(v, (int, float, str, bool, type(None)))})
-    return MimicResult(float(score), components, timing, region_results, warnings, alignment,
-                       _verdict(score, region_results, timing, seg_r.moved, seg_i_all.moved, imi_moved),
-                       summary(ref_t, fr, seg_r), summary(imi_t, fi, seg_i), params, _versions(ref_t, imi_t),
-                       {c: float(w) for c, w in zip(channels, wts) if w > 0}, act_r, act_i, fr, fi, ref_t, imi_t)
+                  **{k: v for k, v in extract_options.items() if isinstance(v, (int, float, str, bool, type(None)))})
+    return compare_tracks(ref_t, imi_t, expression, _neutral(ref_t, reference_neutral, extract_options),
+                          _neutral(imi_t, imitation_neutral, extract_options, mirror), params)
 
 def _neutral_param(spec):
     if spec is None or isinstance(spec, (FaceTrack, str, Path)): return None if spec is None else str(getattr(spec, 'meta', {}).get('path', spec))

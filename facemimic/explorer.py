@@ -606,14 +606,16 @@ class ResultExplorer:
         self._regions()
 
     def _regions(self):
+        from facemimic.components import COMPONENTS
+        self._components = [c.name for c in COMPONENTS.values() if c.regional]
         rows = []
         for r in self.result.regions:
             if r.name not in self.toggles.visible: continue
             rows.append([f'<span style="color:{REGION_COLORS[r.name]}">&#9632;</span> ' + html.escape(r.label), f'{100 * r.weight:.0f} %',
-                         _num(r.score, '{:.0f}'), _num(r.structure, '{:.0f}'), _num(r.dynamic, '{:.0f}'), _num(r.static, '{:.0f}'),
+                         _num(r.score, '{:.0f}')] + [_num(getattr(r, c), '{:.0f}') for c in self._components] + [
                          _num(r.amplitude_ratio), _num(r.latency_s), html.escape(r.feedback)])
-        self.region_table.value = (_table(['region', 'weight', 'score', 'structure', 'dynamic', 'static', 'amplitude', 'latency (s)',
-                                           'feedback'], rows) if rows else '<i>No region is shown: tick one above.</i>')
+        self.region_table.value = (_table(['region', 'weight', 'score'] + self._components + ['amplitude', 'latency (s)', 'feedback'], rows)
+                                   if rows else '<i>No region is shown: tick one above.</i>')
 
     def close(self):
         "Close the widgets and free the decoded frames."

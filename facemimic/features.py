@@ -4,7 +4,10 @@
 
 # %% ../nbs/04_features.ipynb #9207efe4
 from __future__ import annotations
+import json
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib.resources import files
 import numpy as np
 from scipy.ndimage import median_filter
 from .errors import OptionError, TooShortError
@@ -12,8 +15,10 @@ from .landmarks import FaceTrack, apply_similarity, canonical_face, similarity_f
 from .regions import EXPRESSION_CHANNELS
 
 # %% auto #0
-__all__ = ['SMOOTH_S', 'NO_REST_ACTIVITY', 'TYPICAL_REST', 'pose_free_landmarks', 'sampling_rate', 'clean_series', 'Neutral',
-           'expression_blendshapes', 'population_neutral', 'estimate_neutral', 'Features', 'relative_features']
+__all__ = ['SMOOTH_S', 'TYPICAL_REST', 'NOT_EXPRESSION', 'pose_free_landmarks', 'sampling_rate', 'clean_series', 'noise_floor',
+           'blendshape_noise', 'landmark_noise_cm', 'still_activation', 'rest_ceiling', 'Neutral',
+           'expression_blendshapes', 'expression_weights', 'population_neutral', 'estimate_neutral', 'Features',
+           'relative_features']
 
 # %% ../nbs/04_features.ipynb #6b59e889
 def pose_free_landmarks(track:FaceTrack, # the clip's track
@@ -56,12 +61,38 @@ def clean_series(x:np.ndarray, # (T, ...) values over time, NaN where missing
         flat = median_filter(flat, size=(n, 1), mode='nearest')
     return flat.reshape(x.shape)
 
+# %% ../nbs/04_features.ipynb #93aa9a30
+@lru_cache(maxsize=1)
+def noise_floor()->dict: # the measured floors, as written by `benchmarks/noise_floor.py`
+    "MediaPipe's measured tracking noise and resting levels on still faces (`facemimic/data/noise_floor.json`)."
+    return json.loads((files('facemimic')/'data'/'noise_floor.json').read_text())
+
+def blendshape_noise(channels:list|None=None, # blendshape names (None: `EXPRESSION_CHANNELS`)
+                    )->np.ndarray: # (C,) ε per channel
+    "Measured noise ε of each blendshape's change between smoothed frames of a still face."
+    bs = noise_floor()['blendshapes']
+    return np.array([bs[c]['epsilon'] for c in (channels or EXPRESSION_CHANNELS)])
+
+def landmark_noise_cm()->float: # ε of one pose-free landmark coordinate, cm
+    "Measured noise ε of a pose-free landmark coordinate between smoothed frames of a still face."
+    return float(noise_floor()['recommended']['landmark_epsilon_cm'])
+
+def still_activation()->float: # activation a still face stays below
+    "The activation (norm of the blendshape change) that a still face stays below in 95 % of its frames."
+    return float(noise_floor()['recommended']['still_face_activation_p95_max'])
+
+def rest_ceiling(channels:list|None=None, # blendshape names (None: `EXPRESSION_CHANNELS`)
+                )->np.ndarray: # (C,) highest resting value per channel
+    "The highest value of each blendshape on a relaxed face (90th percentile across people, at least 0.05)."
+    rest = noise_floor()['rest']
+    return np.array([rest[c] for c in (channels or EXPRESSION_CHANNELS)])
+
 # %% ../nbs/04_features.ipynb #20a02223
-NO_REST_ACTIVITY = 4.5 # summed expression blendshapes above which a least active stretch is not a rest
 TYPICAL_REST = {'browDownLeft': 0.1, 'browDownRight': 0.09, 'browInnerUp': 0.15, 'browOuterUpLeft': 0.07, 'browOuterUpRight': 0.04,
     'eyeBlinkLeft': 0.12, 'eyeBlinkRight': 0.07, 'eyeSquintLeft': 0.61, 'eyeSquintRight': 0.49, 'eyeWideLeft': 0.01, 'eyeWideRight': 0.01,
     'jawOpen': 0.02, 'mouthClose': 0.01, 'mouthDimpleLeft': 0.01, 'mouthDimpleRight': 0.01, 'mouthPressLeft': 0.04, 'mouthPressRight': 0.04,
     'mouthPucker': 0.04, 'mouthRollLower': 0.09, 'mouthRollUpper': 0.07, 'mouthShrugLower': 0.05} # median rest of the shipped clips; others 0
+NOT_EXPRESSION = ('eyeBlinkLeft', 'eyeBlinkRight') # left out of activation: people blink at random, imitating or not
 
 @dataclass
 class Neutral:
@@ -69,8 +100,9 @@ class Neutral:
     blendshapes: np.ndarray # (C,) baseline of the `EXPRESSION_CHANNELS`
     landmarks: np.ndarray # (478, 3) pose-free baseline landmarks, cm
     frames: np.ndarray # row indices of the frames it was taken from (empty for the population neutral)
-    source: str # 'least-active', 'typical-rest', 'frames', 'neutral-clip' or 'population'
+    source: str # 'least-active', 'no-rest', 'frames', 'neutral-clip' or 'population'
     activity: float # mean summed blendshape score of those frames (how relaxed the face was)
+    landmarks_known: bool = True # False when the clip never relaxes enough to tell its resting face shape
 
 def expression_blendshapes(track:FaceTrack, # the clip
                           )->np.ndarray: # (T, C) float64
@@ -78,12 +110,24 @@ def expression_blendshapes(track:FaceTrack, # the clip
     pos = {n: i for i, n in enumerate(track.blendshape_names)}
     return track.blendshapes[:, [pos[n] for n in EXPRESSION_CHANNELS]].astype(np.float64)
 
+def expression_weights(channels:list|None=None, # blendshape names (None: `EXPRESSION_CHANNELS`)
+                      )->np.ndarray: # (C,) 1, or 0 for `NOT_EXPRESSION`
+    "Channel weights of the plain activation: every expression blendshape but blinks."
+    return np.array([0.0 if c in NOT_EXPRESSION else 1.0 for c in (channels or EXPRESSION_CHANNELS)])
+
 def population_neutral()->Neutral: # with source 'population' and no frames
     "The neutral state of a standard face: typical resting blendshapes (`TYPICAL_REST`), the canonical face's landmarks (iris at the eye centres)."
     v = canonical_face().vertices.astype(np.float64)
     iris = np.concatenate([np.repeat(v[[33, 133]].mean(0, keepdims=True), 5, 0), np.repeat(v[[263, 362]].mean(0, keepdims=True), 5, 0)])
     rest = np.array([TYPICAL_REST.get(c, 0.0) for c in EXPRESSION_CHANNELS])
     return Neutral(rest, np.concatenate([v, iris]), np.array([], int), 'population', float(rest.sum()))
+
+def _rest_shape(geo:np.ndarray, act:np.ndarray)->np.ndarray|None:
+    "Landmarks read at activation 0 off a straight-line fit of each coordinate against activation; None when activation hardly varies."
+    if len(act) < 5 or act.min() > 0.5 * act.max(): return None
+    x = act - act.mean(); flat = geo.reshape(len(geo), -1)
+    slope = x @ (flat - flat.mean(0)) / (x @ x)
+    return (flat.mean(0) - slope * act.mean()).reshape(geo.shape[1:])
 
 def estimate_neutral(track:FaceTrack, # the clip
                      frames=None, # row indices (or a (start, end) pair of rows) to use as neutral instead of searching
@@ -102,25 +146,27 @@ def estimate_neutral(track:FaceTrack, # the clip
         rows = rows[(rows >= 0) & (rows < track.n_frames)]
         rows = rows[track.face_mask[rows]]
         if not len(rows): raise OptionError(f"neutral frames {frames!r} hold no frame with a face: give row numbers between 0 and {track.n_frames - 1} where the face is visible.")
-        source = 'frames'
-    else:
-        if len(ok) == 0: raise TooShortError("The clip has no frame with a face, so it has no neutral state.")
-        if len(ok) == 1 and track.is_image: return population_neutral()
-        bs = expression_blendshapes(track)
-        activity = np.where(track.face_mask, np.nansum(bs, 1), np.inf)
-        fps = sampling_rate(track)
-        fps = fps if np.isfinite(fps) else 30.0
-        w = max(1, min(len(activity), int(round(window_s * fps))))
-        means = np.convolve(np.where(np.isfinite(activity), activity, 1e6), np.ones(w) / w, mode='valid')
-        start = int(np.argmin(means))
-        rows = np.arange(start, start + w); rows = rows[track.face_mask[rows]]
-        source = 'least-active'
-    bs = expression_blendshapes(track)[rows]
-    geo = pose_free_landmarks(track, rows)
-    base, activity = np.median(bs, 0), float(np.nansum(bs, 1).mean())
-    if source == 'least-active' and activity > NO_REST_ACTIVITY:
-        base, source = np.minimum(base, [TYPICAL_REST.get(c, 0.0) for c in EXPRESSION_CHANNELS]), 'typical-rest'
-    return Neutral(base, np.median(geo, 0), rows, source, activity)
+        bs = expression_blendshapes(track)[rows]
+        return Neutral(np.median(bs, 0), np.median(pose_free_landmarks(track, rows), 0), rows, 'frames', float(np.nansum(bs, 1).mean()))
+    if len(ok) == 0: raise TooShortError("The clip has no frame with a face, so it has no neutral state.")
+    if len(ok) == 1 and track.is_image: return population_neutral()
+    fps = sampling_rate(track)
+    fps = fps if np.isfinite(fps) else 30.0
+    raw = expression_blendshapes(track)
+    bs = clean_series(raw, fps)
+    w = max(1, min(len(bs), int(round(window_s * fps))))
+    means = np.convolve(np.where(track.face_mask, np.nansum(raw, 1), 1e6), np.ones(w) / w, mode='valid')
+    start = int(np.argmin(means))
+    rows = np.arange(start, start + w); rows = rows[track.face_mask[rows]]
+    activity, rest, ceiling, weights = float(means[start]), np.median(bs[rows], 0), rest_ceiling(), expression_weights()
+    base = np.minimum(bs[ok].min(0), ceiling) # each blendshape's quietest level, never above a relaxed face's
+    geo = pose_free_landmarks(track).astype(np.float64)
+    if np.linalg.norm(np.clip(rest - ceiling, 0, None) * weights) <= still_activation(): # the face relaxes here
+        return Neutral(base, np.median(geo[rows], 0), rows, 'least-active', activity)
+    act = np.sqrt((np.clip(bs - base, 0, None) ** 2 * weights).sum(1)) # the clip never relaxes: extrapolate its resting shape
+    shape = _rest_shape(geo[ok], act[ok])
+    if shape is None: return Neutral(base, np.median(geo[rows], 0), rows, 'no-rest', activity, landmarks_known=False)
+    return Neutral(base, shape, rows, 'no-rest', activity)
 
 # %% ../nbs/04_features.ipynb #a0bd2e68
 @dataclass

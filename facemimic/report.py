@@ -9,10 +9,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .result import LATENCY_HALF_S, REGION_ACTIVE, SCORE_LEVELS, WEIGHTS, MimicResult
+from .components import COMPONENTS, component_weights
+from .features import landmark_noise_cm
+from .result import REGION_ACTIVE, SCORE_LEVELS, MimicResult
 from .errors import OptionError
 from .plots import figure_pngs, score_colour
-from .similarity import DYNAMIC_NOISE, STRUCTURE_NOISE_CM
 
 # %% auto #0
 __all__ = ['COMPONENT_WORDS', 'PARAMETER_WORDS', 'frames_table', 'report_blocks', 'render_html', 'render_markdown', 'render_text',
@@ -43,29 +44,7 @@ def frames_table(result:MimicResult, # a comparison
     return pd.concat(parts, ignore_index=True)
 
 # %% ../nbs/10_report.ipynb #12e9b593
-COMPONENT_WORDS = {
-    'structure': ('Shape at the peak',
-        "Compares the two faces at the peak of the expression, as movement: how far and in which direction each of 468 "
-        "points of the face moved from the person's own relaxed face. Both movements are placed on one standard face, so "
-        "the two people's face shapes, head positions and distances from the camera do not count. 100: the same movement; "
-        "80: the right movement at half or twice the size; 0: an unrelated movement, or none.",
-        "`100 · max(0, 1 − |a − b|² / (|a|² + |b|² + n·ε²))`, a and b the movements of the face points in cm, ε = {structure_noise} cm"),
-    'dynamic': ('Movement over time',
-        "Compares how the expression unfolds, frame by frame, in MediaPipe's blendshapes: 52 named face movements such as "
-        "mouthSmileLeft or browInnerUp, each from 0 (off) to 1 (fully on). Dynamic time warping (DTW) first lines the two "
-        "clips up, so an imitation that is slower or faster is not marked down for its speed here (the timing score does "
-        "that); the lined-up series are then compared with the same formula as the shape.",
-        "the same formula over the blendshape changes along the DTW path, ε = {dynamic_noise}"),
-    'static': ('Look at the peak',
-        "Compares the two peak faces as pictures, with the structural similarity index (SSIM), after aligning both onto "
-        "one template and evening out brightness and contrast. It also sees who the person is, the light and the camera, "
-        "so it stays well below 100 even for a good imitation by another person; that is why it counts for little.",
-        "`100 · max(0, mean SSIM over the face)`"),
-    'timing': ('Timing',
-        "Whether the imitation started when the reference did and lasted as long. Half of it comes from the delay (a "
-        "delay of {half:g} s halves that half), half from the ratio of the two durations.",
-        "`100 · (2^(−|latency| / {half:g} s) + min(r, 1/r)) / 2`, r the duration ratio"),
-}
+COMPONENT_WORDS = {c.name: (c.title, c.words, c.formula) for c in COMPONENTS.values()} # the registry's words, as (title, words, formula)
 
 class _Score(float):
     "A 0-100 score in a table: HTML draws a small bar beside it."
@@ -85,27 +64,28 @@ def _latency_words(lat:float|None)->str:
 
 # %% ../nbs/10_report.ipynb #64f08f31
 def _score_blocks(result:MimicResult)->list:
-    weights = dict(result.parameters.get('weights') or WEIGHTS)
-    why_missing = {'static': 'no face was found at an apex frame', 'timing': 'an image has no timing, or the reference did not move'}
+    weights = dict(result.parameters.get('weights') or component_weights())
+    why_missing = {'static': 'no face was found at an apex frame',
+                   'structure': 'a clip never relaxes, so its resting face shape is unknown',
+                   'timing': 'an image has no timing, the reference did not move, or a clip starts or ends inside the expression'}
     rows = []
-    for key, (name, words, formula) in COMPONENT_WORDS.items():
+    for key, c in COMPONENTS.items():
         v = result.components.get(key)
-        rows.append([name if name.lower() == key else f"{name} ({key})", _score_cell(v), f"{weights.get(key, 0):g}",
-                     words.format(half=LATENCY_HALF_S) + (f" Not measured here: {why_missing[key]}." if v is None else '')])
+        rows.append([c.title if c.title.lower() == key else f"{c.title} ({key})", _score_cell(v), f"{weights.get(key, 0):g}",
+                     c.words + (f" Not measured here: {why_missing.get(key, 'it could not be computed')}." if v is None else '')])
     formula = ' + '.join(f"{weights[k]:g}·{k}" for k in weights)
     blocks = [('h2', 'The scores'),
               ('p', "Every score runs from 0 (nothing in common with the reference) to 100 (the same). The overall score "
-                    "combines four measures, each looking at the imitation from a different side:"),
+                    f"combines {len(COMPONENTS)} measures, each looking at the imitation from a different side:"),
               ('table', ['measure', 'score', 'weight', 'what it means'], rows),
               ('p', f"Overall: `score = ({formula}) / (sum of the weights of the measures that could be computed)`. "
-                    "Shape and movement carry the score: both compare each person's movement from their own relaxed face, "
-                    "so a different face, light or camera does not count against the imitation."),
+                    "Expression, shape and movement carry the score: all three compare each person's movement from their own "
+                    "relaxed face, so a different face, light or camera does not count against the imitation."),
               ('p', "Levels used in the verdict: " + '; '.join(f"{w}, {low}-{high}" if low else f"{w}, below {high}"
                                                               for (low, w), high in zip(SCORE_LEVELS, [100] + [l for l, _ in SCORE_LEVELS])) + '.'),
               ('h2', 'How each score is computed')]
-    for key, (name, words, formula) in COMPONENT_WORDS.items():
-        blocks.append(('p', (name if name.lower() == key else f"{name} ({key})") + ': ' + formula.format(half=LATENCY_HALF_S, structure_noise=STRUCTURE_NOISE_CM,
-                                                                   dynamic_noise=DYNAMIC_NOISE) + '.'))
+    for key, c in COMPONENTS.items():
+        blocks.append(('p', (c.title if c.title.lower() == key else f"{c.title} ({key})") + ': ' + c.formula.format(landmark_noise=landmark_noise_cm()) + '.'))
     blocks.append(('p', "ε is the noise level of a measurement: movements smaller than it count as stillness, so two faces "
                         "that both stay still agree, and noise alone cannot look like an imitation."))
     return blocks
@@ -133,14 +113,14 @@ def _faces_blocks(result:MimicResult, figures:dict)->list:
 def _region_blocks(result:MimicResult, figures:dict)->list:
     regs = sorted(result.regions, key=lambda r: (not r.active, -r.weight))
     rows = [[r.label + ('' if r.active else ' (reference still)'), _percent(r.weight), _score_cell(r.score),
-             ' / '.join(_fmt(v, '.0f', '–') for v in (r.structure, r.dynamic, r.static)),
+             ' / '.join(_fmt(getattr(r, c.name), '.0f', '–') for c in COMPONENTS.values() if c.regional),
              _percent(r.amplitude_ratio) if r.active else '–', _fmt(r.latency_s, '+.2f', '–') + (' s' if r.latency_s is not None else '')]
             for r in regs]
     notes = [r.feedback for r in regs if r.active] + [r.feedback for r in regs if not r.active and 'moved, but' in r.feedback]
     blocks = [('h2', 'Face regions'),
               ('p', f"The face is divided into {len(result.regions)} regions (brows, eyes, cheeks, nose, mouth corners, lips, jaw; "
-                    "left and right are the person's own). A region's score is built like the overall score, from the shape, "
-                    "movement and look of that region alone. 'Share' is how much of the reference's movement happened in the "
+                    "left and right are the person's own). A region's score is built like the overall score, from the expression, "
+                    "shape, movement and look of that region alone. 'Share' is how much of the reference's movement happened in the "
                     f"region: regions with at least {100 * REGION_ACTIVE:.0f} % are the ones the reference moved, and the ones "
                     "to judge. A high score on a region that neither face moved only says that both stayed still.")]
     if 'region_map' in figures:
@@ -148,7 +128,7 @@ def _region_blocks(result:MimicResult, figures:dict)->list:
                        "Left: the regions on the reference's face at its apex, coloured by score (green: matched; red: fell short); "
                        "the regions the reference moved are outlined and numbered. Right: every region's score, the moved ones first."))
     blocks += [('p', 'In words:'), ('list', notes or ['No region moved in either clip.']),
-               ('table', ['region', 'share', 'score', 'shape / movement / look', 'reached', 'latency'], rows),
+               ('table', ['region', 'share', 'score', ' / '.join(c.name for c in COMPONENTS.values() if c.regional), 'reached', 'latency'], rows),
                ('p', "'Reached': how far the imitation went along the reference's movement in that region (100 %: as far). "
                      "'Latency': how much later (+) or earlier (−) the region started moving than in the reference.")]
     return blocks
@@ -173,13 +153,13 @@ def _timing_blocks(result:MimicResult, figures:dict)->list:
     t, ref, imi = result.timing, result.reference.segment, result.imitation.segment
     lines = []
     if t.get('latency_s') is not None:
-        how = ("measured between the onsets, the moments each expression reached 20 % of its peak" if t.get('latency_method') == 'onset'
-               else "a clip starts in the middle of its expression, so this is the shift that best lines up the two activation curves")
+        how = ("measured by stretching and shifting the reference's whole activation curve until it fits the imitation's, "
+               f"read at {t['latency_method'].rsplit(' at ', 1)[-1]}; not part of the score, since it depends on where each clip starts")
         lines.append(f"Start: the imitation started {_latency_words(t['latency_s'])} than the reference ({how}).")
     else: lines.append("Start: not measured (an image has no timing, or one of the clips shows no expression).")
     if t.get('duration_ratio') is not None:
-        lines.append(f"Duration: it lasted {_percent(t['duration_ratio'])} as long as the reference "
-                     f"({imi.duration_s:.2f} s against {ref.duration_s:.2f} s, onset to offset).")
+        seconds = (f"; onset to offset {imi.duration_s:.2f} s against {ref.duration_s:.2f} s" if imi.duration_s is not None and ref.duration_s is not None else '')
+        lines.append(f"Duration: it lasted {_percent(t['duration_ratio'])} as long as the reference ({t.get('duration_method') or 'time warp'}{seconds}).")
     if t.get('amplitude_ratio') is not None:
         lines.append(f"Size: it went {_percent(t['amplitude_ratio'])} as far as the reference along the reference's movement "
                      "(100 %: as far; less: a weaker expression; more: a stronger one).")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, asdict
 import numpy as np
 
 # %% auto #0
-__all__ = ['MIN_PEAK', 'ONSET_FRACTION', 'activation', 'Segment', 'find_episode']
+__all__ = ['MIN_PEAK', 'ONSET_FRACTION', 'activation', 'Segment', 'find_episode', 'plateau_rows']
 
 # %% ../nbs/05_segment.ipynb #59750203
 def activation(delta:np.ndarray, # (T, C) blendshape change from neutral
@@ -78,3 +78,10 @@ def find_episode(act:np.ndarray, # (T,) activation
     while b < j and top[b + 1]: b += 1
     seg.plateau = (a, b)
     return seg
+
+# %% ../nbs/05_segment.ipynb #3d9c35b8
+def plateau_rows(seg:Segment, # an episode from `find_episode`
+                )->np.ndarray: # rows of the apex plateau, first to last
+    "Rows of the apex plateau of an episode (the apex row alone if it has none)."
+    a, b = seg.plateau if seg.plateau else (seg.apex_row, seg.apex_row)
+    return np.arange(a, b + 1)

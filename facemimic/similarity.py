@@ -14,9 +14,9 @@ from .landmarks import CROP_SIZE, apply_similarity, canonical_face, crop_templat
 from .regions import regions
 
 # %% auto #0
-__all__ = ['STRUCTURE_NOISE_CM', 'STABLE_LANDMARKS', 'DYNAMIC_NOISE', 'DTW_BAND', 'agreement', 'face_masks', 'standardise',
-           'ssim_scores', 'region_landmarks', 'structure_scores', 'Alignment', 'dtw_align', 'dynamic_agreement',
-           'xcorr_lag', 'amplitude_ratio', 'asymmetry']
+__all__ = ['STRUCTURE_NOISE_CM', 'STABLE_LANDMARKS', 'DYNAMIC_NOISE', 'DTW_BAND', 'agreement', 'shrink', 'profile_agreement',
+           'face_masks', 'standardise', 'ssim_scores', 'region_landmarks', 'structure_scores', 'Alignment', 'dtw_align',
+           'dynamic_agreement', 'direction_agreement', 'xcorr_lag', 'amplitude_ratio', 'asymmetry', 'time_warp']
 
 # %% ../nbs/06_similarity.ipynb #19e458a9
 def agreement(a:np.ndarray, # movement of the reference (any shape)
@@ -27,6 +27,26 @@ def agreement(a:np.ndarray, # movement of the reference (any shape)
     a, b = np.asarray(a, float), np.asarray(b, float)
     den = (a * a).sum() + (b * b).sum() + a.size * noise ** 2
     return float(1 - ((a - b) ** 2).sum() / den) if den > 0 else 1.0
+
+# %% ../nbs/06_similarity.ipynb #51e3313c
+def shrink(x:np.ndarray, # values (any shape)
+           noise, # noise level ε, one number or one per value (broadcast)
+          )->np.ndarray: # the values moved towards 0 by ε, and 0 within ε of it
+    "Soft threshold: `sign(x) · max(|x| − ε, 0)`."
+    x = np.asarray(x, float)
+    return np.sign(x) * np.maximum(np.abs(x) - noise, 0.0)
+
+def profile_agreement(a:np.ndarray, # (C,) the reference's expression profile
+                      b:np.ndarray, # (C,) the imitation's
+                      noise=0.0, # ε per channel (or one number)
+                     )->float: # 1 the same, 0 unrelated or one still, < 0 opposite; 1 when both are still
+    "Cosine of two noise-shrunk profiles, times `sqrt(2r / (1 + r²))` for the ratio r of their lengths."
+    a, b = shrink(a, noise), shrink(b, noise)
+    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
+    if na == 0 and nb == 0: return 1.0
+    if na == 0 or nb == 0: return 0.0
+    r = nb / na
+    return float(a @ b / (na * nb) * np.sqrt(2 * r / (1 + r * r)))
 
 # %% ../nbs/06_similarity.ipynb #eca47e36
 @lru_cache(maxsize=1)
@@ -126,6 +146,19 @@ def dynamic_agreement(x:np.ndarray, # (n, C) reference series
     "`agreement` of two series summed along an alignment path."
     return agreement(x[path[:, 0]], y[path[:, 1]], noise)
 
+# %% ../nbs/06_similarity.ipynb #20ebaeb5
+def direction_agreement(x:np.ndarray, # (n, C) reference series
+                        y:np.ndarray, # (m, C) imitation series
+                        path:np.ndarray, # (K, 2) aligned (row of `x`, row of `y`) pairs
+                        noise=0.0, # ε per channel (or one number)
+                       )->float: # 1 same directions throughout, 0 unrelated or one still, < 0 opposite
+    "Mean cosine of the noise-shrunk changes along an alignment path, weighted by the product of their lengths."
+    a, b = shrink(np.asarray(x, float)[path[:, 0]], noise), shrink(np.asarray(y, float)[path[:, 1]], noise)
+    na, nb = np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1)
+    w = na * nb
+    if w.sum() <= 1e-12: return 1.0 if na.max(initial=0) == 0 and nb.max(initial=0) == 0 else 0.0
+    return float((a * b).sum(1).sum() / w.sum())
+
 # %% ../nbs/06_similarity.ipynb #c0bcb8bd
 def xcorr_lag(act_ref:np.ndarray, # (n,) reference activation
               act_imi:np.ndarray, # (m,) imitation activation
@@ -154,3 +187,51 @@ def asymmetry(delta:np.ndarray, # (C,) blendshape change at the apex
     left = sum(max(0.0, float(delta[i])) for i, c in enumerate(channels) if c.endswith('Left'))
     right = sum(max(0.0, float(delta[i])) for i, c in enumerate(channels) if c.endswith('Right'))
     return 0.0 if left + right < 1e-6 else (left - right) / (left + right)
+
+# %% ../nbs/06_similarity.ipynb #47fce489
+def _warp_errors(ar, tr, ai, ti, ratios, shifts, er, ei, min_overlap, full_overlap):
+    "Mean squared error of every (ratio, shift), inf where the overlap is too small."
+    errs = np.full((len(ratios), len(shifts)), np.inf)
+    for k, s in enumerate(ratios):
+        u = (ti[None] - shifts[:, None]) / s # (S, m) reference time of each imitation frame
+        ok = (u >= -1e-9) & (u <= tr[-1] + 1e-9)
+        cov_i = (ok & ei[None]).sum(1) / max(ei.sum(), 1)
+        ur = tr[None] * s + shifts[:, None]
+        cov_r = (((ur >= -1e-9) & (ur <= ti[-1] + 1e-9)) & er[None]).sum(1) / max(er.sum(), 1)
+        n = ok.sum(1)
+        mse = np.where(ok, (np.interp(u, tr, ar) - ai[None]) ** 2, 0.0).sum(1) / np.maximum(n, 1)
+        enough = (np.minimum(cov_i, cov_r) >= min_overlap) & (np.maximum(cov_i, cov_r) >= full_overlap)
+        errs[k] = np.where(enough & (n >= 3), mse, np.inf)
+    return errs
+
+def time_warp(act_ref:np.ndarray, # (n,) reference activation
+              times_ref:np.ndarray, # (n,) its times, seconds from its first frame
+              act_imi:np.ndarray, # (m,) imitation activation
+              times_imi:np.ndarray, # (m,) its times
+              min_overlap:float=0.4, # share of each clip's episode frames the warped overlap must hold
+              full_overlap:float=0.8, # share of one of the two clips' episode frames it must hold (a cut clip fits inside the other)
+              max_ratio:float=3.0, # largest speed ratio considered (and its inverse)
+             )->dict|None: # shift_s, ratio, correlation (None for a single frame or a flat curve)
+    "Shift and speed ratio with `imitation(t) ≈ reference((t − shift) / ratio)`, fitted over the whole curves."
+    ar, ai = np.asarray(act_ref, float), np.asarray(act_imi, float)
+    tr, ti = np.asarray(times_ref, float) - times_ref[0], np.asarray(times_imi, float) - times_imi[0]
+    if len(ar) < 2 or len(ai) < 2 or ar.max() <= 0 or ai.max() <= 0: return None
+    ar, ai = ar / ar.max(), ai / ai.max()
+    er, ei = ar >= 0.3, ai >= 0.3
+    dt = min(np.median(np.diff(tr)), np.median(np.diff(ti)))
+    step = 2 * np.log(max_ratio) / 72
+    ratios = np.exp(np.arange(-36, 37) * step)
+    shifts = np.arange(-tr[-1] * max_ratio - dt, ti[-1] + dt, dt)
+    errs = _warp_errors(ar, tr, ai, ti, ratios, shifts, er, ei, min_overlap, full_overlap)
+    if not np.isfinite(errs).any(): return None
+    k, j = np.unravel_index(np.argmin(errs), errs.shape)
+    fine_r = ratios[k] * np.exp(np.linspace(-step, step, 9))
+    fine_s = shifts[j] + np.linspace(-dt, dt, 9)
+    errs2 = _warp_errors(ar, tr, ai, ti, fine_r, fine_s, er, ei, min_overlap, full_overlap)
+    if np.isfinite(errs2).any() and errs2.min() <= errs[k, j]:
+        k2, j2 = np.unravel_index(np.argmin(errs2), errs2.shape); ratio, shift = fine_r[k2], fine_s[j2]
+    else: ratio, shift = ratios[k], shifts[j]
+    u = (ti - shift) / ratio; ok = (u >= -1e-9) & (u <= tr[-1] + 1e-9)
+    x, y = np.interp(u[ok], tr, ar), ai[ok]
+    corr = float(np.corrcoef(x, y)[0, 1]) if x.std() > 1e-9 and y.std() > 1e-9 else 0.0
+    return dict(shift_s=float(shift), ratio=float(ratio), correlation=corr)
