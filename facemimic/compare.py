@@ -9,7 +9,8 @@ import numpy as np
 from .errors import OptionError
 from .features import SMOOTH_S, Features, estimate_neutral, relative_features
 from .io import package_versions
-from .landmarks import FaceTrack, extract, load_track
+from .track import FaceTrack, load_track
+from .extraction import extract
 from .regions import channel_index, regions
 from .result import (LATENCY_HALF_S, REGION_ACTIVE, WEIGHTS, ClipSummary, MimicResult, RegionResult, read_saved_result,
                               score_level)

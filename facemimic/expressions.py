@@ -15,7 +15,10 @@ import pandas as pd
 from .errors import MediaError, OptionError, TooShortError
 from .media import Clip, read_frames
 from .io import atomic_write, json_ready
-from .landmarks import BLENDSHAPE_NAMES, FaceTrack, extract, similarity_fit, apply_similarity
+from .geometry import similarity_fit, apply_similarity
+from .topology import BLENDSHAPE_NAMES
+from .track import FaceTrack
+from .extraction import extract
 from .regions import EXPRESSION_CHANNELS
 from .features import Neutral, estimate_neutral, pose_free_landmarks, relative_features
 from .ibug68 import IBUG68_GROUPS, ibug68_frame, to_ibug68

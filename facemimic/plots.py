@@ -22,7 +22,8 @@ from bokeh.models import BoxAnnotation, ColorBar, ColumnDataSource, HoverTool, L
 from bokeh.plotting import figure as bokeh_figure
 from .result import MimicResult
 from .errors import FacemimicError, OptionError
-from .landmarks import apply_similarity, crop_template, mirror_permutation, similarity_fit, canonical_face
+from .geometry import apply_similarity, similarity_fit
+from .topology import crop_template, mirror_permutation, canonical_face
 from .media import read_frames
 from .regions import RIGHT_EYE, RIGHT_EYEBROW, regions
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 import numpy as np
 import pandas as pd
-from .landmarks import BLENDSHAPE_NAMES, canonical_face, mirror_permutation
+from .topology import BLENDSHAPE_NAMES, canonical_face, mirror_permutation
 
 # %% auto #0
 __all__ = ['RIGHT_EYE', 'RIGHT_EYEBROW', 'LIPS', 'GAZE_CHANNELS', 'EXPRESSION_CHANNELS', 'REGION_NAMES', 'BLENDSHAPE_AU',
