@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from .errors import FacemimicError, OptionError
+from .vocab import EXPRESSIONS # plain data: --help stays fast
 
 # %% auto #0
 __all__ = ['SMILE_PRESET_NAMES', 'cmd_compare', 'cmd_extract', 'cmd_analyze', 'cmd_app', 'build_parser', 'main']
@@ -108,7 +109,7 @@ def build_parser()->argparse.ArgumentParser: # with every subcommand
     p.add_argument('--json', action='store_true', help='print the result as JSON on stdout')
     p.add_argument('--out', default=None, metavar='DIR', help='write the report (HTML, Markdown, text, JSON, CSV, PNGs) to DIR')
     p.add_argument('--mirror', action='store_true', help='the imitation was filmed with a selfie camera: swap its left and right')
-    p.add_argument('--expression', default=None, help='optional hint: smile, surprise, frown, sad, disgust, pucker, open-mouth, eyes-closed')
+    p.add_argument('--expression', default=None, help='optional hint: ' + ', '.join(EXPRESSIONS))
     _add_clip_options(p, 'reference-'); _add_clip_options(p, 'imitation-')
     p.add_argument('--model', default=None, help='another face_landmarker.task file')
     p.add_argument('--no-cache', action='store_true', help='neither read nor write the extraction cache')
