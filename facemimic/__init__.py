@@ -14,7 +14,7 @@ def _report(self, directory, # folder to write into (made if missing)
 # The report is a surface above `result`, so `result` cannot import it; the package wires the method here.
 MimicResult.report = _report
 
-_LAZY = {'FaceTrack': 'landmarks', 'extract': 'landmarks', 'load_track': 'landmarks',
+_LAZY = {'FaceTrack': 'track', 'extract': 'extraction', 'load_track': 'track',
          'compare': 'compare', 'load_result': 'compare', 'explore': 'explorer'}
 
 def __getattr__(name):

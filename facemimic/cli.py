@@ -10,10 +10,10 @@ from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from .errors import FacemimicError, OptionError
+from .vocab import EXPRESSIONS # plain data: --help stays fast
 
 # %% auto #0
-__all__ = ['SMILE_PRESET_NAMES', 'cmd_compare', 'cmd_extract', 'cmd_analyze', 'cmd_app', 'build_parser', 'native_logs_filtered',
-           'main']
+__all__ = ['SMILE_PRESET_NAMES', 'cmd_compare', 'cmd_extract', 'cmd_analyze', 'cmd_app', 'build_parser', 'main']
 
 # %% ../nbs/13_cli.ipynb #841334cd
 def cmd_compare(args, # parsed `facemimic compare` options
@@ -53,7 +53,8 @@ def _write_table(df, out:Path):
 def cmd_extract(args, # parsed `facemimic extract` options
                )->int: # exit status
     "facemimic extract MEDIA --out FILE.csv|FILE.parquet|FILE.npz"
-    from facemimic.landmarks import extract, save_track
+    from facemimic.track import save_track
+    from facemimic.extraction import extract
     out = Path(args.out)
     if out.suffix.lower() not in ('.csv', '.parquet', '.npz'):
         raise OptionError(f"--out {out}: give a file ending in .csv, .parquet or .npz.")
@@ -108,7 +109,7 @@ def build_parser()->argparse.ArgumentParser: # with every subcommand
     p.add_argument('--json', action='store_true', help='print the result as JSON on stdout')
     p.add_argument('--out', default=None, metavar='DIR', help='write the report (HTML, Markdown, text, JSON, CSV, PNGs) to DIR')
     p.add_argument('--mirror', action='store_true', help='the imitation was filmed with a selfie camera: swap its left and right')
-    p.add_argument('--expression', default=None, help='optional hint: smile, surprise, frown, sad, disgust, pucker, open-mouth, eyes-closed')
+    p.add_argument('--expression', default=None, help='optional hint: ' + ', '.join(EXPRESSIONS))
     _add_clip_options(p, 'reference-'); _add_clip_options(p, 'imitation-')
     p.add_argument('--model', default=None, help='another face_landmarker.task file')
     p.add_argument('--no-cache', action='store_true', help='neither read nor write the extraction cache')
@@ -140,32 +141,11 @@ def build_parser()->argparse.ArgumentParser: # with every subcommand
     return parser
 
 
-# %% ../nbs/13_cli.ipynb #56ebfabe
-_ROUTINE_NATIVE_LOG = re.compile(r'^(?:[WI]\d{4} |WARNING: Logging before InitGoogle|INFO: Created TensorFlow Lite|\[[\w,]+ @ 0x[0-9a-f]+\] )')
-
-@contextmanager
-def native_logs_filtered()->Iterator[None]: # a context manager (with `contextmanager`)
-    "Hide MediaPipe's routine native log lines on file descriptor 2 while the block runs; re-print any others."
-    try: fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError): yield; return # not a real file (e.g. captured): nothing to filter
-    sys.stderr.flush()
-    saved, capture = os.dup(fd), tempfile.TemporaryFile()
-    os.dup2(capture.fileno(), fd)
-    python_stderr = sys.stderr
-    sys.stderr = os.fdopen(os.dup(saved), 'w', buffering=1)
-    try: yield
-    finally:
-        sys.stderr.flush(); sys.stderr.close(); sys.stderr = python_stderr
-        os.dup2(saved, fd); os.close(saved)
-        capture.seek(0)
-        for line in capture.read().decode(errors='replace').splitlines():
-            if line.strip() and not _ROUTINE_NATIVE_LOG.match(line): print(line, file=sys.stderr)
-        capture.close()
-
 # %% ../nbs/13_cli.ipynb #e5c2870b
 def main(argv:list|None=None, # the arguments (None: `sys.argv[1:]`)
         )->int: # exit status: 0 done, 2 a user's error, 130 interrupted
     "Run the `facemimic` command line; return its exit status."
+    from facemimic.backends.mediapipe import native_logs_filtered # NumPy only; MediaPipe loads when a model opens
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -11,11 +11,13 @@ from .errors import OptionError
 from .features import (SMOOTH_S, Features, Neutral, blendshape_noise, estimate_neutral, expression_weights,
                                 landmark_noise_cm, relative_features)
 from .io import package_versions
-from .landmarks import FaceTrack, extract, load_track
+from .track import FaceTrack, load_track
+from .extraction import extract
 from .regions import channel_index, regions
 from .result import REGION_ACTIVE, WEIGHTS, ClipSummary, MimicResult, RegionResult, read_saved_result, score_level
 from .result import SCORE_LEVELS, save_result # noqa: F401 (still importable from here)
 from .segment import ONSET_FRACTION, Segment, activation, find_episode, plateau_rows
+from .vocab import EXPRESSIONS, REGION_GROUPS
 from .similarity import Alignment, amplitude_ratio, asymmetry, dtw_align, time_warp, xcorr_lag, DTW_BAND
 
 # %% auto #0
@@ -29,16 +31,7 @@ WINDOW_MARGIN_S = 0.5 # seconds kept before an onset and after an offset for the
 HINT_OTHERS = 1 / 3 # weight of the channels outside a hinted expression in the expression and dynamic measures
 WHOLE_EPISODE = 0.5 # a clip shows its whole episode when it starts and ends below this share of its peak
 
-EXPRESSION_HINTS = {
-    'smile': ['mouthSmileLeft', 'mouthSmileRight', 'cheekSquintLeft', 'cheekSquintRight', 'eyeSquintLeft', 'eyeSquintRight'],
-    'surprise': ['browInnerUp', 'browOuterUpLeft', 'browOuterUpRight', 'eyeWideLeft', 'eyeWideRight', 'jawOpen'],
-    'frown': ['browDownLeft', 'browDownRight', 'mouthFrownLeft', 'mouthFrownRight'],
-    'sad': ['browInnerUp', 'mouthFrownLeft', 'mouthFrownRight', 'mouthShrugLower'],
-    'disgust': ['noseSneerLeft', 'noseSneerRight', 'mouthUpperUpLeft', 'mouthUpperUpRight'],
-    'pucker': ['mouthPucker', 'mouthFunnel'],
-    'open-mouth': ['jawOpen', 'mouthLowerDownLeft', 'mouthLowerDownRight', 'mouthUpperUpLeft', 'mouthUpperUpRight'],
-    'eyes-closed': ['eyeBlinkLeft', 'eyeBlinkRight'],
-}
+EXPRESSION_HINTS = EXPRESSIONS # the expressions a hint may name, and their blendshapes (`vocab.EXPRESSIONS`)
 
 # %% ../nbs/07_compare.ipynb #b4074d3c
 def _as_track(x, start_s, end_s, role:str, extract_options:dict)->FaceTrack:
@@ -76,13 +69,10 @@ def _region_feedback(r:RegionResult, imi_energy:float)->str:
     if imi_energy > REGION_MOVED: return f"{r.label} moved, but the reference's did not"
     return f"{r.label}: still, as in the reference"
 
-_GROUPS = {'brows': ('brow_inner', 'brow_outer'), 'eyes': ('eye',), 'cheeks': ('cheek',), 'nose': ('nose',),
-           'mouth corners': ('mouth_corner',), 'lips': ('lips',), 'jaw': ('jaw',)}
-
 def _group_phrases(regions_:list, imi_moved:dict)->list:
     "Plain phrases for groups of regions (left and right together), most important first."
     out = []
-    for group, prefixes in _GROUPS.items():
+    for group, prefixes in REGION_GROUPS.items():
         members = [r for r in regions_ if r.name.rsplit('_', 1)[0] in prefixes or r.name in prefixes]
         weight = sum(r.weight for r in members)
         active = [r for r in members if r.active]

@@ -18,7 +18,10 @@ from jupyter_bokeh import BokehModel
 from .compare import load_result
 from .result import MimicResult
 from .errors import MediaError, OptionError
-from .landmarks import CROP_SIZE, FaceTrack, apply_similarity, canonical_face, crop_template, extract, load_track, similarity_fit
+from .geometry import apply_similarity, similarity_fit
+from .topology import CROP_SIZE, canonical_face, crop_template
+from .track import FaceTrack, load_track
+from .extraction import extract
 from .media import FrameReader
 from .plots import region_colours
 from .regions import REGION_NAMES, channel_index, regions

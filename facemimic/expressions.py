@@ -15,15 +15,18 @@ import pandas as pd
 from .errors import MediaError, OptionError, TooShortError
 from .media import Clip, read_frames
 from .io import atomic_write, json_ready
-from .landmarks import BLENDSHAPE_NAMES, FaceTrack, extract, similarity_fit, apply_similarity
+from .geometry import similarity_fit, apply_similarity
+from .topology import BLENDSHAPE_NAMES
+from .track import FaceTrack
+from .extraction import extract
 from .regions import EXPRESSION_CHANNELS
 from .features import Neutral, estimate_neutral, pose_free_landmarks, relative_features
 from .ibug68 import IBUG68_GROUPS, ibug68_frame, to_ibug68
+from .vocab import EXPRESSIVE_LABELS, LABEL_COLOURS, LABEL_THRESHOLDS, LABELS, NO_REGION_COLOUR, REGION_COLOURS, rgb
 
 # %% auto #0
-__all__ = ['SMILE_THRESHOLDS', 'SMILE_PRESETS', 'LABELS', 'EXPRESSIVE_LABELS', 'LABEL_THRESHOLDS', 'EXPRESSIVENESS_CHANNELS',
-           'EXPRESSIVENESS_NORMS', 'EXPRESSIVENESS_NORMS_SOURCE', 'LEVELS', 'LABEL_COLOURS', 'REGION_COLOURS',
-           'smile_thresholds', 'detect_smiles', 'smile_episodes', 'interval_agreement', 'label_frames',
+__all__ = ['SMILE_THRESHOLDS', 'SMILE_PRESETS', 'EXPRESSIVENESS_CHANNELS', 'EXPRESSIVENESS_NORMS', 'EXPRESSIVENESS_NORMS_SOURCE',
+           'LEVELS', 'smile_thresholds', 'detect_smiles', 'smile_episodes', 'interval_agreement', 'label_frames',
            'expression_score', 'class_distribution', 'jump_guard', 'meta_table', 'frame_table', 'per_second',
            'window_scores', 'expressiveness_norms', 'expressiveness_level', 'Expressiveness', 'expressiveness',
            'landmarks_frame', 'LandmarkPCA', 'landmark_pca', 'plot_landmark_pca', 'draw_annotations', 'write_video',
@@ -95,10 +98,7 @@ def interval_agreement(detected:np.ndarray, # (T,) bool per analysed frame
             'precision': tp / max(int(d.sum()), 1), 'frames': len(f), 'listed': int(truth.sum()), 'detected': int(d.sum())}
 
 # %% ../nbs/08_expressions.ipynb #7b9a6bc8
-LABELS = ('smile', 'surprise', 'frown', 'pucker', 'eyes-closed', 'head-turned', 'neutral') # the seven classes
-EXPRESSIVE_LABELS = ('smile', 'surprise', 'frown', 'pucker') # labels that count towards the expression score
-LABEL_THRESHOLDS = {'yaw_deg': 25.0, 'pitch_deg': 20.0, 'pucker': 0.5, 'surprise_jaw': 0.5, 'surprise_brows': 0.5,
-                    'frown_brows': 0.5, 'frown_mouth': 0.3, 'eyes_closed': 0.5} # defaults of `label_frames`
+# LABELS, EXPRESSIVE_LABELS and LABEL_THRESHOLDS are written in `vocab`
 
 def _label_values(track:FaceTrack)->dict:
     "The per-frame quantities the label rules look at."
@@ -393,12 +393,11 @@ def plot_landmark_pca(pca:LandmarkPCA, # from `landmark_pca`
     return fig
 
 # %% ../nbs/08_expressions.ipynb #903ebfad
-LABEL_COLOURS = {'smile': (0.18, 0.75, 0.3), 'surprise': (1.0, 0.8, 0.1), 'frown': (0.9, 0.2, 0.2), 'pucker': (0.8, 0.3, 0.85),
-                 'eyes-closed': (0.25, 0.5, 1.0), 'head-turned': (1.0, 0.55, 0.1), 'neutral': (0.92, 0.92, 0.92), 'no-face': (0.5, 0.5, 0.5)}
+# LABEL_COLOURS is written in `vocab`
 
 # %% ../nbs/08_expressions.ipynb #32e270f3
-REGION_COLOURS = {'jaw': (170, 170, 170), 'brows': (255, 160, 0), 'nose': (0, 200, 255), 'eyes': (60, 255, 120),
-                  'lips': (255, 70, 140), 'irises': (255, 255, 0), 'other': (150, 150, 150)} # RGB colours of face regions
+_DRAWN_COLOURS = {part: rgb(REGION_COLOURS[kind]) if kind else rgb(NO_REGION_COLOUR) for part, kind in [('jaw', 'jaw'),
+                  ('brows', 'brow_inner'), ('nose', 'nose'), ('eyes', 'eye'), ('lips', 'lips'), ('irises', 'eye'), ('other', None)]} # RGB colours of the drawn face parts, from the one region palette in `vocab`
 
 _IBUG_REGION = {'jaw': 'jaw', 'right_brow': 'brows', 'left_brow': 'brows', 'nose_bridge': 'nose', 'nose_base': 'nose',
                 'right_eye': 'eyes', 'left_eye': 'eyes', 'outer_lips': 'lips', 'inner_lips': 'lips'}
@@ -451,12 +450,12 @@ def draw_annotations(image:np.ndarray, # (H, W, 3) uint8 RGB frame
         if points == 68:
             p68 = to_ibug68(xy)
             for group, idx in IBUG68_GROUPS.items():
-                col = REGION_COLOURS[_IBUG_REGION[group]]
+                col = _DRAWN_COLOURS[_IBUG_REGION[group]]
                 cv2.polylines(img, [p68[list(idx)].round().astype(np.int32)], group in _IBUG_CLOSED, col, max(1, r // 2), cv2.LINE_AA)
                 for x, y in p68[list(idx)]: cv2.circle(img, (round(x), round(y)), r + 1, col, -1, cv2.LINE_AA)
         else:
             region, _ = _mesh_regions()
-            for (x, y), reg in zip(xy, region): cv2.circle(img, (round(x), round(y)), r, REGION_COLOURS[reg], -1)
+            for (x, y), reg in zip(xy, region): cv2.circle(img, (round(x), round(y)), r, _DRAWN_COLOURS[reg], -1)
     colour = tuple(round(255 * c) for c in LABEL_COLOURS.get(label or ('neutral' if face else 'no-face'), (1, 1, 1)))
     lines = [(label or ('' if face else 'no face')) + (f' {intensity:.2f}' if label in EXPRESSIVE_LABELS and np.isfinite(intensity) else '')]
     if pose is not None and np.isfinite(np.asarray(pose, float)).all():

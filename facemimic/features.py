@@ -11,7 +11,9 @@ from importlib.resources import files
 import numpy as np
 from scipy.ndimage import median_filter
 from .errors import OptionError, TooShortError
-from .landmarks import FaceTrack, apply_similarity, canonical_face, similarity_fit
+from .geometry import apply_similarity, similarity_fit
+from .topology import canonical_face
+from .track import FaceTrack
 from .regions import EXPRESSION_CHANNELS
 
 # %% auto #0

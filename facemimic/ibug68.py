@@ -6,7 +6,7 @@
 from __future__ import annotations
 import numpy as np
 import pandas as pd
-from .landmarks import FaceTrack
+from .track import FaceTrack
 
 # %% auto #0
 __all__ = ['IBUG68_INDEX', 'IBUG68_GROUPS', 'IBUG68_MIRROR', 'ibug68_table', 'to_ibug68', 'ibug68_frame']

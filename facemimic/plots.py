@@ -22,33 +22,27 @@ from bokeh.models import BoxAnnotation, ColorBar, ColumnDataSource, HoverTool, L
 from bokeh.plotting import figure as bokeh_figure
 from .result import MimicResult
 from .errors import FacemimicError, OptionError
-from .landmarks import apply_similarity, crop_template, mirror_permutation, similarity_fit, canonical_face
+from .geometry import apply_similarity, similarity_fit
+from .topology import crop_template, mirror_permutation, canonical_face
 from .media import read_frames
 from .regions import RIGHT_EYE, RIGHT_EYEBROW, regions
+from .vocab import NO_REGION_COLOUR, REGION_COLOURS, region_kind
 
 # %% auto #0
-__all__ = ['REFERENCE_COLOUR', 'IMITATION_COLOUR', 'NO_REGION_COLOUR', 'FACE_OVAL', 'LIPS_OUTER', 'LIPS_INNER', 'NOSE_LINE',
-           'FIGURES', 'region_kind', 'region_colours', 'landmark_regions', 'score_colour', 'PNG', 'figure_png',
-           'Picture', 'clip_picture', 'neutral_pictures', 'apex_pictures', 'neutral_png', 'apex_png', 'face_contours',
-           'apex_landmarks', 'superimposed_png', 'region_map', 'region_map_png', 'blendshape_series', 'blendshapes_png',
-           'cost_matrix', 'cost_matrix_png', 'timing_table', 'timing_png', 'neutral_bokeh', 'apex_bokeh',
-           'superimposed_bokeh', 'region_map_bokeh', 'blendshapes_bokeh', 'cost_matrix_bokeh', 'timing_bokeh',
-           'figure_pngs']
+__all__ = ['REFERENCE_COLOUR', 'IMITATION_COLOUR', 'FACE_OVAL', 'LIPS_OUTER', 'LIPS_INNER', 'NOSE_LINE', 'FIGURES',
+           'region_colours', 'landmark_regions', 'score_colour', 'PNG', 'figure_png', 'Picture', 'clip_picture',
+           'neutral_pictures', 'apex_pictures', 'neutral_png', 'apex_png', 'face_contours', 'apex_landmarks',
+           'superimposed_png', 'region_map', 'region_map_png', 'blendshape_series', 'blendshapes_png', 'cost_matrix',
+           'cost_matrix_png', 'timing_table', 'timing_png', 'neutral_bokeh', 'apex_bokeh', 'superimposed_bokeh',
+           'region_map_bokeh', 'blendshapes_bokeh', 'cost_matrix_bokeh', 'timing_bokeh', 'figure_pngs']
 
 # %% ../nbs/09_plots.ipynb #902571f0
 REFERENCE_COLOUR, IMITATION_COLOUR = '#1f5fa8', '#e0730d' # blue and orange
-_KIND_COLOURS = ['#1f77b4', '#17becf', '#2ca02c', '#bcbd22', '#9467bd', '#d62728', '#e377c2', '#8c564b']
-NO_REGION_COLOUR = '#9a9a9a'
-
-def region_kind(name:str, # a region name, e.g. 'mouth_corner_left'
-               )->str: # the name without '_left' or '_right'
-    "A region's name without its side: 'mouth_corner_left' → 'mouth_corner'."
-    return name.removesuffix('_left').removesuffix('_right')
+# region colours, `region_kind` and `NO_REGION_COLOUR` come from `vocab`
 
 @lru_cache(maxsize=1)
 def _region_colours()->tuple:
-    kinds = list(dict.fromkeys(region_kind(r.name) for r in regions()))
-    return tuple((r.name, _KIND_COLOURS[kinds.index(region_kind(r.name)) % len(_KIND_COLOURS)]) for r in regions())
+    return tuple((r.name, REGION_COLOURS[region_kind(r.name)]) for r in regions())
 
 def _lighter(colour:str, amount:float=0.45)->str:
     "`colour` mixed with white."

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 import numpy as np
 import pandas as pd
-from .landmarks import BLENDSHAPE_NAMES, canonical_face, mirror_permutation
+from .topology import BLENDSHAPE_NAMES, canonical_face, mirror_permutation
+from .vocab import REGION_WORDS
 
 # %% auto #0
 __all__ = ['RIGHT_EYE', 'RIGHT_EYEBROW', 'LIPS', 'GAZE_CHANNELS', 'EXPRESSION_CHANNELS', 'REGION_NAMES', 'BLENDSHAPE_AU',
@@ -45,20 +46,21 @@ def _regions()->tuple:
     jaw = [i for i in range(468) if y[i] < y[17] - 0.4 and i not in lips]
     corner_r = [i for i in lips if np.linalg.norm(v[i] - v[61]) < 1.1]
     S = lambda names, side: tuple(n.replace('{side}', side) for n in names)
-    def pair(name, idx_right, names, label):
+    def pair(name, idx_right, names):
+        label = REGION_WORDS[name]
         return [Region(f'{name}_left', 'left', tuple(_mirror(idx_right)), S(names, 'Left'), f'left {label}'),
                 Region(f'{name}_right', 'right', tuple(sorted(idx_right)), S(names, 'Right'), f'right {label}')]
     return tuple(
-        pair('brow_inner', inner_r, ['browInnerUp', 'browDown{side}'], 'inner brow') +
-        pair('brow_outer', outer_r, ['browOuterUp{side}'], 'outer brow') +
-        pair('eye', eye_r, ['eyeBlink{side}', 'eyeSquint{side}', 'eyeWide{side}'], 'eye') +
-        pair('cheek', cheek_r, ['cheekSquint{side}', 'cheekPuff'], 'cheek') +
-        [Region('nose', 'centre', tuple(sorted(nose)), ('noseSneerLeft', 'noseSneerRight'), 'nose')] +
-        pair('mouth_corner', corner_r, ['mouthSmile{side}', 'mouthFrown{side}', 'mouthDimple{side}', 'mouthStretch{side}', 'mouthPress{side}'], 'mouth corner') +
+        pair('brow_inner', inner_r, ['browInnerUp', 'browDown{side}']) +
+        pair('brow_outer', outer_r, ['browOuterUp{side}']) +
+        pair('eye', eye_r, ['eyeBlink{side}', 'eyeSquint{side}', 'eyeWide{side}']) +
+        pair('cheek', cheek_r, ['cheekSquint{side}', 'cheekPuff']) +
+        [Region('nose', 'centre', tuple(sorted(nose)), ('noseSneerLeft', 'noseSneerRight'), REGION_WORDS['nose'])] +
+        pair('mouth_corner', corner_r, ['mouthSmile{side}', 'mouthFrown{side}', 'mouthDimple{side}', 'mouthStretch{side}', 'mouthPress{side}']) +
         [Region('lips', 'centre', tuple(lips), ('mouthPucker', 'mouthFunnel', 'mouthRollLower', 'mouthRollUpper', 'mouthShrugLower',
                 'mouthShrugUpper', 'mouthClose', 'mouthUpperUpLeft', 'mouthUpperUpRight', 'mouthLowerDownLeft', 'mouthLowerDownRight',
-                'mouthLeft', 'mouthRight'), 'lips'),
-         Region('jaw', 'centre', tuple(sorted(jaw)), ('jawOpen', 'jawForward', 'jawLeft', 'jawRight'), 'jaw')])
+                'mouthLeft', 'mouthRight'), REGION_WORDS['lips']),
+         Region('jaw', 'centre', tuple(sorted(jaw)), ('jawOpen', 'jawForward', 'jawLeft', 'jawRight'), REGION_WORDS['jaw'])])
 
 def regions()->list: # the `Region`s
     "The face regions, in a fixed order."

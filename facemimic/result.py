@@ -14,7 +14,7 @@ from .components import component_weights
 from .io import atomic_write, json_ready
 if TYPE_CHECKING: # only for annotations: importing these would load SciPy and scikit-image
     from facemimic.features import Features
-    from facemimic.landmarks import FaceTrack
+    from facemimic.track import FaceTrack
     from facemimic.segment import Segment
     from facemimic.similarity import Alignment
     from facemimic.components import Evidence
@@ -124,7 +124,7 @@ def save_result(result:MimicResult, # the comparison to save
                 path, # an `.npz` file to write
                )->Path: # `path`
     "Save what is needed to rebuild `result` (both tracks and the options) to an `.npz` file, atomically."
-    from facemimic.landmarks import track_arrays
+    from facemimic.track import track_arrays
     arrays = track_arrays(result.reference_track, 'reference__') | track_arrays(result.imitation_track, 'imitation__')
     params = dict(result.parameters, neutral_ranges=[role for role in ('reference', 'imitation') # a (first, last) range, not two frames
                                                      if isinstance(result.parameters.get(f'{role}_neutral'), tuple)])
@@ -134,7 +134,7 @@ def save_result(result:MimicResult, # the comparison to save
 def read_saved_result(path, # an `.npz` file written by `save_result`
                      )->tuple: # ({'reference': FaceTrack, 'imitation': FaceTrack}, parameters dict)
     "The two tracks and the options saved by `save_result`; raise `MediaError` if the file is not one."
-    from facemimic.landmarks import track_from_arrays
+    from facemimic.track import track_from_arrays
     p = Path(path)
     if not p.is_file(): raise MediaError(f"{p} does not exist: give the path of a result saved with MimicResult.save.")
     try:

@@ -10,7 +10,8 @@ from functools import lru_cache
 import cv2
 import numpy as np
 from skimage.metrics import structural_similarity
-from .landmarks import CROP_SIZE, apply_similarity, canonical_face, crop_template, similarity_fit
+from .geometry import apply_similarity, similarity_fit
+from .topology import CROP_SIZE, canonical_face, crop_template
 from .regions import regions
 
 # %% auto #0

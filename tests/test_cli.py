@@ -8,7 +8,7 @@ import re, subprocess
 import numpy as np
 import pandas as pd
 import pytest
-from facemimic.landmarks import load_track
+from facemimic.track import load_track
 from conftest import facemimic_command
 
 NATIVE_LOG = re.compile(r'^(?:[WIEF]\d{4} \d+:\d+:\d+\.\d+ +\d+ [\w./-]+:\d+\]'  # absl / glog (MediaPipe)

@@ -3,7 +3,7 @@ import importlib, inspect
 import pytest
 from fastcore.docments import docments
 
-MODULES = ['errors', 'media', 'landmarks', 'regions', 'ibug68', 'features', 'segment', 'similarity', 'compare',
+MODULES = ['errors', 'io', 'geometry', 'topology', 'track', 'backends', 'backends.mediapipe', 'media', 'extraction', 'landmarks', 'vocab', 'regions', 'ibug68', 'features', 'segment', 'similarity', 'compare',
            'expressions', 'plots', 'report', 'explorer', 'app', 'cli']
 
 def gaps_of(modname:str, qual:str, f)->list:

@@ -13,7 +13,8 @@ from facemimic.compare import compare, load_result
 from facemimic.errors import MediaError, OptionError
 from facemimic.explorer import (AlignmentExplorer, FrameScrubber, FrameSource, REGION_COLORS, RegionToggles, ResultExplorer,
                                 draw_landmarks, explore, phase)
-from facemimic.landmarks import FaceTrack, extract
+from facemimic.track import FaceTrack
+from facemimic.extraction import extract
 from facemimic.regions import REGION_NAMES, regions
 
 REPO = Path(__file__).resolve().parents[1]
@@ -238,9 +239,9 @@ def test_explore_from_a_saved_result_without_mediapipe(result, tmp_path, monkeyp
     for name in ('d0_smile.mp4', 'single_face_smile.mp4'): shutil.copy(sample_media/name, tmp_path/name)
     r = compare(tmp_path/'d0_smile.mp4', tmp_path/'single_face_smile.mp4')
     r.save(tmp_path/'result.npz')
-    import facemimic.landmarks
+    import facemimic.backends.mediapipe
     def no_mediapipe(*a, **k): raise AssertionError('MediaPipe ran')
-    monkeypatch.setattr(facemimic.landmarks.Landmarker, '__init__', no_mediapipe)
+    monkeypatch.setattr(facemimic.backends.mediapipe.Landmarker, '__init__', no_mediapipe)
     e = explore(tmp_path/'result.npz')
     assert isinstance(e, ResultExplorer) and e.result.score == pytest.approx(r.score)
     assert [s.source for s in e.sources] == ['media', 'media']

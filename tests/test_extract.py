@@ -1,14 +1,18 @@
-"""`facemimic.landmarks.extract` end to end on real clips: shapes, names, timestamps, IMAGE mode, errors,
+"""`facemimic.extraction.extract` end to end on real clips: shapes, names, timestamps, IMAGE mode, errors,
 the cache (hits, misses, atomic writes) and the model file (checks, FACEMIMIC_MODEL)."""
 from __future__ import annotations
 import os, re, shutil, zipfile
 from pathlib import Path
 import numpy as np
 import pytest
-import facemimic.landmarks as fl
+import facemimic.backends.mediapipe as fmp
+import facemimic.extraction as fe
 from facemimic.errors import FacemimicError, MediaError, ModelError, NoFaceError
-from facemimic.landmarks import (BLENDSHAPE_NAMES, MODEL_SHA256, PACKAGED_MODEL, atomic_write, cache_key, extract,
-                                 load_track, resolve_model)
+from facemimic.io import atomic_write
+from facemimic.topology import BLENDSHAPE_NAMES, PACKAGED_MODEL
+from facemimic.track import load_track
+from facemimic.backends.mediapipe import MODEL_SHA256, resolve_model
+from facemimic.extraction import cache_key, extract
 
 ARRAYS = ('timestamps', 'frame_index', 'landmarks', 'blendshapes', 'matrices', 'pose', 'face_mask', 'face_count', 'bbox', 'crops')
 
@@ -21,7 +25,7 @@ class _Refused(AssertionError): pass
 def refuse_extraction(monkeypatch):
     "Make any new MediaPipe run fail, so a test proves a result came from the cache."
     def track_clip(*args, **kwargs): raise _Refused("extraction ran although the cache should have answered")
-    monkeypatch.setattr(fl, 'track_clip', track_clip)
+    monkeypatch.setattr(fe, 'track_clip', track_clip)
 
 # ---- real clips ----
 
@@ -75,10 +79,10 @@ def test_sample_clip_matches_shared_clip(sample_media, single_face):
 
 def test_still_uses_image_mode(sample_media, monkeypatch):
     modes = []
-    class SpyLandmarker(fl.Landmarker):
+    class SpyLandmarker(fmp.Landmarker):
         def __init__(self, video=True, *args, **kwargs):
             modes.append(video); super().__init__(video, *args, **kwargs)
-    monkeypatch.setattr(fl, 'Landmarker', SpyLandmarker)
+    monkeypatch.setattr(fmp, 'Landmarker', SpyLandmarker)
     t = extract(sample_media/'astronaut.png', cache=False)
     assert modes == [False]
     assert t.is_image and t.n_frames == 1 and t.face_mask.tolist() == [True]
@@ -120,7 +124,7 @@ def test_cache_key_follows_content_not_name(sample_media, tmp_path, monkeypatch)
 
 def test_default_cache_dir_is_facemimic_cache(sample_media, facemimic_cache):
     "Without cache_dir, entries go to $FACEMIMIC_CACHE (a fresh folder for this test run)."
-    assert fl.default_cache_dir() == facemimic_cache
+    assert fe.default_cache_dir() == facemimic_cache
     t = extract(sample_media/'astronaut.png')
     key = cache_key(sample_media/'astronaut.png', MODEL_SHA256, t.meta['options'])
     assert (facemimic_cache/f'{key}.npz').is_file()
@@ -182,7 +186,7 @@ def test_corrupt_packaged_model_is_detected(tmp_path, monkeypatch):
     damaged = tmp_path/'face_landmarker.task'
     data = bytearray(PACKAGED_MODEL.read_bytes()); data[len(data) // 2] ^= 0xFF
     damaged.write_bytes(bytes(data))
-    monkeypatch.setattr(fl, 'PACKAGED_MODEL', damaged.resolve())
+    monkeypatch.setattr(fmp, 'PACKAGED_MODEL', damaged.resolve())
     with pytest.raises(ModelError, match='corrupt'): resolve_model()
 
 def test_facemimic_model_env_var_is_honoured(sample_media, tmp_path, monkeypatch, bad_models):

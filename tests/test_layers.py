@@ -10,7 +10,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1]/'facemimic'
 
-LAYERS = ['errors', 'io', 'media', 'landmarks', 'regions', 'ibug68', 'features', 'segment', 'similarity', 'components', 'result',
+LAYERS = ['errors', 'io', 'geometry', 'topology', 'track', 'backends', 'media', 'extraction', 'landmarks', 'vocab', 'regions', 'ibug68', 'features', 'segment', 'similarity', 'components', 'result',
           'compare', 'expressions', 'plots', 'report', 'explorer', 'app', 'cli'] # top (imports nothing) to bottom
 
 def modules()->dict:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import subprocess, sys, textwrap
 from conftest import SAMPLE_MEDIA
 from facemimic.compare import compare
-from facemimic.landmarks import extract
+from facemimic.extraction import extract
 
 def test_saved_track_and_result_load_without_mediapipe(tmp_path):
     track = extract(SAMPLE_MEDIA/'single_face_smile.mp4')
