@@ -4,20 +4,28 @@
 
 # %% ../nbs/12_app.ipynb #f51a2bf1
 from __future__ import annotations
-import atexit, base64, html, itertools, re, shlex, shutil, socket, subprocess, sys, tempfile, traceback
+import atexit, base64, contextlib, html, io, itertools, os, re, shlex, shutil, socket, subprocess, sys, tempfile, traceback
 from pathlib import Path
 from .errors import FacemimicError, OptionError
 from .media import IMAGE_SUFFIXES, PACKAGE_DIR, sample_path
 
 # %% auto #0
-__all__ = ['EXAMPLE', 'STAGES', 'APP_DIR', 'APP_NOTEBOOK', 'sample_clips', 'ClipInput', 'App', 'free_port', 'voila_command',
-           'cmd_app']
+__all__ = ['EXAMPLE', 'STAGES', 'APP_DIR', 'APP_NOTEBOOK', 'sample_clips', 'ClipInput', 'NativeStderr', 'App', 'free_port',
+           'voila_command', 'cmd_app']
 
 # %% ../nbs/12_app.ipynb #6be16071
 def _safe_name(name:str)->str:
     "A file name without folders or odd characters, keeping its suffix."
     name = re.sub(r'[^\w.\- ]+', '_', Path(str(name)).name).strip(' .')
     return name or 'upload'
+
+def _size_words(n:int)->str:
+    "A file size as people write it: '812 bytes', '45 KB', '3.2 MB'."
+    if n < 1000: return f'{n} byte' + ('' if n == 1 else 's')
+    for unit, size in (('KB', 1e3), ('MB', 1e6), ('GB', 1e9)):
+        if n < 1000 * size or unit == 'GB':
+            v = n / size
+            return f'{v:.1f} {unit}' if v < 10 and unit != 'KB' else f'{v:.0f} {unit}'
 
 def sample_clips()->list: # file names, sorted
     "Names of the sample videos and images (empty when the sample folder is not at hand)."
@@ -34,16 +42,18 @@ class ClipInput:
         self.role, self.folder, self._count = role, Path(folder), 0
         self.path = self.name = self.kind = None # the chosen file, its name, and 'upload' or 'sample'
         self.upload = widgets.FileUpload(accept='video/*,image/*,.mp4,.mov,.avi,.mkv,.webm', multiple=False,
-                                         description=f'Upload {role}', layout=widgets.Layout(width='220px'))
+                                         description=f'Upload {role}', layout=widgets.Layout(width='auto', min_width='14em', max_width='100%'))
         self.upload.add_class(f'facemimic-upload-{role}')
         self.sample = widgets.Dropdown(options=[('-', None)] + [(s, s) for s in samples], value=None, description='or sample',
-                                       layout=widgets.Layout(width='280px', display='' if samples else 'none'))
+                                       style=dict(description_width='initial'),
+                                       layout=widgets.Layout(width='auto', max_width='100%', display='' if samples else 'none'))
         self.sample.add_class(f'facemimic-sample-{role}')
-        self.chosen = widgets.HTML('<i>nothing chosen yet</i>')
+        self.chosen = widgets.HTML('<i>nothing chosen yet</i>', layout=widgets.Layout(max_width='100%'))
         self.chosen.add_class(f'facemimic-chosen-{role}')
         self.upload.observe(self._uploaded, 'value')
         self.sample.observe(self._sampled, 'value')
-        self.widget = widgets.VBox([widgets.HTML(f'<b>{role.capitalize()}</b>'), self.upload, self.sample, self.chosen])
+        self.widget = widgets.VBox([widgets.HTML(f'<b>{role.capitalize()}</b>'), self.upload, self.sample, self.chosen],
+                                   layout=widgets.Layout(flex='1 1 16em', min_width='0', max_width='100%', overflow='visible'))
 
     def set_upload(self, name:str, # the uploaded file's name
                    content:bytes, # the file's content
@@ -53,7 +63,7 @@ class ClipInput:
         folder = self.folder/f'{self.role}-{self._count}'; folder.mkdir(parents=True, exist_ok=True)
         path = folder/_safe_name(name)
         path.write_bytes(bytes(content))
-        self._set(path, path.name, 'upload', f'uploaded <b>{html.escape(path.name)}</b> ({len(content) / 2 ** 20:.1f} MB)')
+        self._set(path, path.name, 'upload', f'uploaded <b>{html.escape(path.name)}</b> ({_size_words(len(content))})')
         if self.sample.value is not None: self.sample.value = None
 
     def set_sample(self, name:str, # a file name from `sample_clips()`
@@ -65,7 +75,7 @@ class ClipInput:
 
     def _set(self, path, name:str|None, kind:str|None, words:str):
         self.path, self.name, self.kind = (Path(path) if path else None), name, kind
-        self.chosen.value = words
+        self.chosen.value = f'<span style="overflow-wrap:anywhere">{words}</span>'
 
     def _uploaded(self, change):
         files = change['new']
@@ -84,9 +94,34 @@ def _data_link(content:bytes, mime:str, filename:str, words:str, css:str)->str:
     b64 = base64.b64encode(content).decode('ascii')
     return f'<a class="{css}" download="{html.escape(filename)}" href="data:{mime};base64,{b64}">{html.escape(words)}</a>'
 
-def _without_folder(words:str, folder:Path)->str:
-    "The message without the app's temporary folders, so that it names the user's file."
-    return re.sub(re.escape(str(folder)) + r'/[\w.-]+/', '', words)
+def _page_words(words:str, folder:Path)->str:
+    "A message as the page shows it: without the app's temporary folders (it names the user's file) and without Python."
+    words = re.sub(re.escape(str(folder)) + r'/[\w.-]+/', '', words)
+    words = re.sub(r'\s*\(\s*`?\w+=[^()`]*`?\s*\)', '', words) # '(max_side=None)': a hint for Python users, not for the page
+    return re.sub(r'\b1 (frame|face|second)s\b', r'1 \1', words)
+
+# %% ../nbs/12_app.ipynb #471b0bfd
+class NativeStderr:
+    "Catch what is written to file descriptor 2 (MediaPipe's and TFLite's C++ logs) and to `sys.stderr` while the block runs."
+    def __init__(self, echo:bool=True): # copy what was caught to the terminal the process started in
+        self.echo, self.text = echo, ''
+
+    def __enter__(self):
+        sys.stderr.flush()
+        self._file, self._saved = tempfile.TemporaryFile(), os.dup(2)
+        os.dup2(self._file.fileno(), 2)
+        self._buffer = io.StringIO()
+        self._python = contextlib.redirect_stderr(self._buffer); self._python.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self._python.__exit__(*exc)
+        os.dup2(self._saved, 2); os.close(self._saved)
+        self._file.seek(0); native = self._file.read().decode('utf-8', 'replace'); self._file.close()
+        self.text = native + self._buffer.getvalue()
+        if self.echo and self.text: # a kernel that forwards fd 2 to the page keeps the terminal's copy
+            os.write(getattr(sys.stderr, '_original_stdstream_copy', None) or 2, self.text.encode())
+        return False
 
 # %% ../nbs/12_app.ipynb #70304022
 class App:
@@ -95,35 +130,42 @@ class App:
                  figures:bool=True, # draw the figures of `facemimic.plots` (in the page and the report)
                  max_side:int=400): # longer side of the frames in the explorers
         import ipywidgets as widgets
-        self.widgets = widgets
+        self.widgets = w = widgets
         if work_dir is None:
             work_dir = tempfile.mkdtemp(prefix='facemimic-app-')
             atexit.register(shutil.rmtree, work_dir, True)
         self.work, self.figures, self.max_side = Path(work_dir), figures, max_side
         self.result, self.explorer, self.downloads, self._reports = None, None, {}, itertools.count(1)
+        self.stderr = '' # what MediaPipe and the comparison wrote to stderr in the last run (also in the server's terminal)
         samples = sample_clips()
         self.inputs = {role: ClipInput(role, self.work, samples) for role in ('reference', 'imitation')}
-        self.mirror = widgets.Checkbox(False, description='the imitation is mirrored (selfie camera)', indent=False, layout=widgets.Layout(width='320px'))
-        self.compare_button = widgets.Button(description='Compare', button_style='primary', icon='play')
+        auto = dict(width='auto', flex='0 0 auto', max_width='100%') # keep their size on a phone: the row wraps instead
+        self.mirror = w.Checkbox(False, description='the imitation is mirrored (selfie camera)', indent=False, layout=w.Layout(**auto))
+        self.compare_button = w.Button(description='Compare', button_style='primary', icon='play', layout=w.Layout(min_width='8em', **auto))
         self.compare_button.add_class('facemimic-compare')
         self.compare_button.on_click(lambda _: self.run())
-        self.example_button = widgets.Button(description='Example: two smiles', layout=widgets.Layout(width='auto',
-                                             display='' if all(e in samples for e in EXAMPLE) else 'none'))
+        self.example_button = w.Button(description='Example: two smiles', layout=w.Layout(
+            **auto, display='' if all(e in samples for e in EXAMPLE) else 'none'))
+        self.example_button.add_class('facemimic-example')
         self.example_button.on_click(lambda _: self.use_example())
-        self.progress = widgets.IntProgress(value=0, min=0, max=len(STAGES) - 1, layout=widgets.Layout(width='300px', visibility='hidden'))
-        self.stage = widgets.Label()
+        self.progress = w.IntProgress(value=0, min=0, max=len(STAGES) - 1, layout=w.Layout(width='18em', max_width='100%', visibility='hidden'))
+        self.stage = w.Label()
         self.stage.add_class('facemimic-stage')
-        self.message = widgets.HTML()
+        self.message = w.HTML()
         self.message.add_class('facemimic-message')
-        self.log = widgets.Output()
-        self.results = widgets.VBox()
+        self.log = w.Output() # tracebacks and logs of a failed run, folded away in `details`
+        self.details = w.Accordion([self.log], titles=['Details for a bug report'], selected_index=None, layout=w.Layout(display='none'))
+        self.details.add_class('facemimic-details')
+        self.results = w.VBox(layout=w.Layout(max_width='100%'))
         self.results.add_class('facemimic-results')
-        intro = widgets.HTML('<h2 style="margin:0.2em 0">facemimic</h2><p>How well does one face imitate another? Give a '
-                             '<b>reference</b> expression and an <b>imitation</b> of it (a short video or a photo of each, one face '
-                             'visible, up to 200 MB), then press <b>Compare</b>.</p>')
-        self.widget = widgets.VBox([intro, widgets.HBox([self.inputs['reference'].widget, self.inputs['imitation'].widget]),
-                                    widgets.HBox([self.compare_button, self.example_button, self.mirror]),
-                                    widgets.HBox([self.progress, self.stage]), self.message, self.log, self.results])
+        intro = w.HTML('<h2 style="margin:0.2em 0">facemimic</h2><p>How well does one face imitate another? Give a '
+                       '<b>reference</b> expression and an <b>imitation</b> of it (a short video or a photo of each, one face '
+                       'visible, up to 200 MB), then press <b>Compare</b>.</p>')
+        rows = dict(flex_flow='row wrap', align_items='center', grid_gap='0.4em 1.5em', overflow='visible', max_width='100%')
+        self.widget = w.VBox([intro, w.HBox([self.inputs['reference'].widget, self.inputs['imitation'].widget], layout=w.Layout(**rows)),
+                              w.HBox([self.compare_button, self.example_button, self.mirror], layout=w.Layout(**rows)),
+                              w.HBox([self.progress, self.stage], layout=w.Layout(**rows)), self.message, self.details, self.results],
+                             layout=w.Layout(max_width='100%'))
         self.widget.add_class('facemimic-app')
 
     # controller
@@ -134,8 +176,6 @@ class App:
 
     def run(self)->object: # the `MimicResult`, or None when the comparison failed
         "Compare the chosen clips and show the result; return it, or None after showing what went wrong."
-        from facemimic.compare import compare
-        from facemimic.landmarks import extract
         missing = [role for role, i in self.inputs.items() if i.path is None]
         if missing:
             self._error(f"Choose the {' and the '.join(missing)} first: upload a video or photo" +
@@ -143,11 +183,24 @@ class App:
             return None
         self.compare_button.disabled = True
         self._clear()
+        caught = NativeStderr() # MediaPipe's C++ logs and Python's stderr: kept off the page
+        try:
+            with caught: return self._run()
+        finally:
+            self.stderr = caught.text
+            if self.result is None and caught.text: # the run failed: keep what was logged, folded away
+                self._details(caught.text)
+            self.compare_button.disabled = False
+            self.progress.layout.visibility = 'hidden'
+
+    def _run(self):
+        from facemimic.compare import compare
+        from facemimic.landmarks import extract
         tracks, role = {}, 'reference'
         try:
             for i, role in enumerate(('reference', 'imitation')):
                 self._stage(i)
-                tracks[role] = self._in_log(extract, self.inputs[role].path, progress=True)
+                tracks[role] = extract(self.inputs[role].path, progress=False) # no progress widget: it would be closed, then missed
             role = None
             self._stage(2)
             result = compare(tracks['reference'], tracks['imitation'], mirror=self.mirror.value)
@@ -155,15 +208,12 @@ class App:
             self.result = result
             return result
         except FacemimicError as e:
-            words = _without_folder(str(e), self.work)
+            words = _page_words(str(e), self.work)
             self._error(f"The {role} could not be used. {words}" if role else f"The comparison failed. {words}")
         except Exception as e:
-            with self.log: traceback.print_exc()
-            self._error(f"Something unexpected went wrong ({type(e).__name__}: {_without_folder(str(e), self.work)}). "
+            self._details(traceback.format_exc())
+            self._error(f"Something unexpected went wrong ({type(e).__name__}: {_page_words(str(e), self.work)}). "
                         "The app is still running: try again, or with other clips.")
-        finally:
-            self.compare_button.disabled = False
-            self.progress.layout.visibility = 'hidden'
         return None
 
     # queries
@@ -173,14 +223,10 @@ class App:
         return f'{self.result.score:.0f}/100' if self.result is not None else ''
 
     # view updates
-    def _in_log(self, fn, *args, **kwargs):
-        "`fn(*args, **kwargs)` with its output (progress bars) in the log area; its exceptions are raised, not shown there."
-        out = error = None
-        with self.log: # an Output widget shows and swallows exceptions raised inside it, so catch them here
-            try: out = fn(*args, **kwargs)
-            except BaseException as e: error = e
-        if error is not None: raise error
-        return out
+    def _details(self, text:str):
+        "Add `text` to the folded details (for a bug report) and show the fold."
+        with self.log: print(text, end='' if text.endswith('\n') else '\n', file=sys.stdout) # stdout: the page's stderr is caught here
+        self.details.layout.display = ''
 
     def _stage(self, i:int):
         self.progress.layout.visibility = 'visible'
@@ -188,12 +234,13 @@ class App:
 
     def _error(self, words:str):
         self.stage.value = ''
-        self.message.value = (f'<div class="facemimic-error" style="background:#fdecea;color:#611a15;padding:6px 10px;border-radius:4px">'
-                              f'{html.escape(words)}</div>')
+        self.message.value = (f'<div class="facemimic-error" style="background:#fdecea;color:#611a15;padding:6px 10px;border-radius:4px;'
+                              f'overflow-wrap:anywhere">{html.escape(words)}</div>')
 
     def _clear(self):
         self.message.value = ''
         self.log.clear_output()
+        self.details.layout.display = 'none'
         if self.explorer is not None: self.explorer.close(); self.explorer = None
         for w in self.results.children: w.close()
         self.results.children = ()
@@ -208,29 +255,36 @@ class App:
             figures = figure_pngs(result)
         self._stage(4)
         self.downloads = self._report(result, figures)
-        summary = w.HTML(self._summary(result))
+        summary = w.HTML(self._summary(result), layout=w.Layout(max_width='100%'))
         summary.add_class('facemimic-summary')
         note = f'<br><i>{html.escape(self.downloads["note"])}</i>' if self.downloads['note'] else ''
-        links = w.HTML('<b>Download:</b> ' + ' · '.join(self.downloads['links']) + note)
+        links = w.HTML('<b>Download:</b> ' + ' · '.join(self.downloads['links']) + note, layout=w.Layout(max_width='100%'))
         links.add_class('facemimic-downloads')
         parts = [summary, links]
         if figures:
-            images = [w.Image(value=bytes(v), format='png', layout=w.Layout(max_width='900px')) for v in figures.values()]
-            acc = w.Accordion(images, titles=[k.replace('_', ' ') for k in figures], selected_index=0)
+            pages = [w.VBox([w.Image(value=bytes(v), format='png', layout=w.Layout(max_width='100%', height='auto', object_fit='contain')),
+                             w.HTML(_data_link(bytes(v), 'image/png', f'facemimic-{k}.png', 'the figure at full size (PNG)', 'facemimic-figure-link'))])
+                     for k, v in figures.items()]
+            acc = w.Accordion(pages, titles=[k.replace('_', ' ') for k in figures], selected_index=0, layout=w.Layout(max_width='100%'))
             parts += [w.HTML('<h3>Figures</h3>'), acc]
         self.explorer = ResultExplorer(result, max_side=self.max_side, header=False)
-        parts += [w.HTML('<h3>Explore</h3>'), self.explorer.widget]
+        explore = w.Box([self.explorer.widget], layout=w.Layout(overflow_x='auto', max_width='100%', width='100%'))
+        explore.add_class('facemimic-scroll') # the explorer's plots and frames keep their size: on a phone they scroll sideways
+        parts += [w.HTML('<h3>Explore</h3>'), explore]
         self.results.children = parts
         self._stage(5)
 
     def _summary(self, result)->str:
+        from facemimic.report import score_explanation_html
         comps = ' · '.join(f'{k} {v:.0f}' for k, v in result.components.items() if v is not None)
         moved = sorted([r for r in result.regions if r.active], key=lambda r: -r.weight)
         others = [r for r in result.regions if not r.active and not r.feedback.endswith('still, as in the reference')] # moved on their own
         feedback = ''.join(f'<li>{html.escape(r.feedback)}</li>' for r in moved + others)
         warn = ''.join(f'<li>{html.escape(x)}</li>' for x in result.warnings)
-        return (f'<div><span class="facemimic-score" style="font-size:2.2em;font-weight:bold">{result.score:.0f}/100</span> '
-                f'<span style="color:#555">{comps}</span><p class="facemimic-verdict">{html.escape(result.verdict)}</p>'
+        explain = (f'<details class="facemimic-explain" style="margin:.6em 0"><summary style="cursor:pointer"><b>What the score means</b>'
+                   f'</summary>{score_explanation_html(result)}</details>')
+        return (f'<div style="overflow-wrap:break-word"><span class="facemimic-score" style="font-size:2.2em;font-weight:bold">{result.score:.0f}/100</span> '
+                f'<span style="color:#555">{comps}</span><p class="facemimic-verdict">{html.escape(result.verdict)}</p>' + explain
                 + (f'<b>Feedback by region</b><ul class="facemimic-feedback">{feedback}</ul>' if feedback else '')
                 + (f'<b>Warnings</b><ul class="facemimic-warnings">{warn}</ul>' if warn else '') + '</div>')
 
@@ -240,8 +294,8 @@ class App:
         folder, note = self.work/f'report-{next(self._reports)}', ''
         try: write_report(result, folder, pngs=figures)
         except Exception as e: # the result is still worth showing without the full report
-            with self.log: traceback.print_exc()
-            note = f'The full report could not be written ({type(e).__name__}: {_without_folder(str(e), self.work)}).'
+            self._details(traceback.format_exc())
+            note = f'The full report could not be written ({type(e).__name__}: {_page_words(str(e), self.work)}).'
         folder.mkdir(parents=True, exist_ok=True)
         if not (folder/'result.json').exists(): (folder/'result.json').write_text(result.to_json(), encoding='utf-8')
         result.save(folder/'result.npz')

@@ -189,8 +189,8 @@ def pose_text(track:FaceTrack, # the clip's track
              )->str: # e.g. 'yaw +3°, pitch -2°, roll +1°'
     "Yaw, pitch and roll of a row in words."
     if not track.face_mask[row]: return 'head pose: -'
-    yaw, pitch, roll = track.pose[row]
-    return f'yaw {yaw:+.0f}°, pitch {pitch:+.0f}°, roll {roll:+.0f}°'
+    yaw, pitch, roll = (round(float(a)) + 0 for a in track.pose[row]) # whole degrees; + 0 turns -0 into 0
+    return f'yaw {yaw:+d}°, pitch {pitch:+d}°, roll {roll:+d}°'
 
 # %% ../nbs/11_explorer.ipynb #abfddec4
 class RegionToggles:

@@ -16,8 +16,8 @@ from .errors import OptionError
 from .plots import figure_pngs, score_colour
 
 # %% auto #0
-__all__ = ['COMPONENT_WORDS', 'PARAMETER_WORDS', 'frames_table', 'report_blocks', 'render_html', 'render_markdown', 'render_text',
-           'write_report']
+__all__ = ['COMPONENT_WORDS', 'PARAMETER_WORDS', 'frames_table', 'report_blocks', 'html_fragment', 'render_html',
+           'score_explanation_html', 'render_markdown', 'render_text', 'write_report']
 
 # %% ../nbs/10_report.ipynb #c5a48a88
 def frames_table(result:MimicResult, # a comparison
@@ -248,67 +248,117 @@ def report_blocks(result:MimicResult, # a comparison
     return [b for b in blocks if b is not None]
 
 # %% ../nbs/10_report.ipynb #6ce95062
-_CSS = """
+_PAGE_CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;max-width:1000px;margin:2em auto;padding:0 1.2em;color:#222;line-height:1.5;background:#fff}
-h1{font-size:1.7em;margin-bottom:.1em} .subtitle{color:#555;margin-top:0}
+h1{font-size:1.7em;margin-bottom:.1em} .subtitle{color:#555;margin-top:0;overflow-wrap:anywhere}
 h2{margin-top:2em;border-bottom:2px solid #e4e4e4;padding-bottom:.2em}
-.headline{display:flex;gap:1.2em;align-items:center;background:#f6f7f9;border-radius:10px;padding:1em 1.2em;margin:1.2em 0}
+.headline{display:flex;flex-wrap:wrap;gap:.8em 1.2em;align-items:center;background:#f6f7f9;border-radius:10px;padding:1em 1.2em;margin:1.2em 0}
 .badge{font-size:2.4em;font-weight:700;border-radius:10px;padding:.15em .45em;color:#111;min-width:2.4em;text-align:center}
 .badge small{font-size:.4em;font-weight:400}
-.verdict{font-size:1.15em}
-table{border-collapse:collapse;width:100%;margin:.8em 0;font-size:.92em}
-th,td{border-bottom:1px solid #e2e2e2;padding:.35em .5em;text-align:left;vertical-align:top}
+.verdict{font-size:1.15em;flex:1 1 15em;min-width:0}
+footer{margin-top:3em;color:#777;font-size:.85em}
+@media (max-width:600px){body{margin:1em auto;padding:0 .8em} h1{font-size:1.35em} .badge{font-size:1.9em} .verdict{font-size:1em}}
+"""
+_PART_CSS = """
+.table-wrap{overflow-x:auto;margin:.8em 0;max-width:100%}
+table{border-collapse:collapse;width:100%;font-size:.92em}
+th,td{border-bottom:1px solid #e2e2e2;padding:.35em .5em;text-align:left;vertical-align:top;overflow-wrap:break-word}
 th{background:#f2f3f5} tr:nth-child(even) td{background:#fafafa}
 td.num{white-space:nowrap}
+td.long{overflow-wrap:anywhere;min-width:8em}
 .meter{display:inline-block;width:5em;height:.6em;background:#eee;border-radius:3px;margin-left:.4em;vertical-align:middle}
 .meter span{display:block;height:100%;border-radius:3px}
-figure{margin:1.5em 0} figure img{max-width:100%;height:auto;border:1px solid #ddd;border-radius:4px}
-figcaption{color:#444;font-size:.92em} figcaption b{color:#222}
+figure{margin:1.5em 0;position:relative} figure img{display:block;max-width:100%;height:auto;border:1px solid #ddd;border-radius:4px}
+.zoom{position:absolute;top:0;left:0;opacity:0;pointer-events:none}
+.zoom + label{display:block;cursor:zoom-in}
+.zoom:focus-visible + label img{outline:3px solid #1a73e8}
+.zoom:checked + label{position:fixed;top:0;left:0;right:0;bottom:0;z-index:10;margin:0;padding:.8em;background:#fff;overflow:auto;cursor:zoom-out}
+.zoom:checked + label img{max-width:none;margin:auto}
+figcaption{color:#444;font-size:.92em} figcaption b{color:#222} .hint{color:#777}
 code{background:#f2f3f5;padding:.1em .3em;border-radius:3px;font-size:1em}
-footer{margin-top:3em;color:#777;font-size:.85em}
 """
+_PHONE_CSS = """
+table{font-size:.88em}
+table.reflow,table.reflow tbody,table.reflow tr,table.reflow td{display:block}
+table.reflow thead{display:none}
+table.reflow tr{padding:.4em 0;border-bottom:1px solid #e2e2e2}
+table.reflow td{border:0;padding:.1em .5em}
+table.reflow td:first-child{font-weight:600}
+table.reflow td.labelled::before{content:attr(data-label) ": ";color:#666}
+"""
+_PHONE = '@media (max-width:600px)'
+_CSS = _PAGE_CSS + _PART_CSS + _PHONE + '{' + _PHONE_CSS + '}'
+
+def _scoped_css(css:str, scope:str)->str:
+    "`css` (plain rules, no @-rules) with every selector put inside `scope`, so that it styles only that part of a page."
+    def rule(m): return ','.join(f'{scope} {s.strip()}' for s in m.group(1).split(',')) + m.group(2)
+    return re.sub(r'([^{}]+)(\{[^}]*\})', rule, css.strip())
 
 def _inline_html(text:str)->str:
     return re.sub(r'`([^`]+)`', r'<code>\1</code>', html.escape(str(text)))
 
-def _cell_html(c)->str:
+def _cell_html(c, label:str='')->str:
+    "A table cell; `label` (its column's header) is shown before it when a phone shows the table as a list."
+    css = ['labelled'] if label else []
     if isinstance(c, _Score):
-        return (f'<td class="num">{c}<span class="meter"><span style="width:{min(max(float(c), 0), 100):.0f}%;'
-                f'background:{score_colour(float(c))}"></span></span></td>')
-    return f'<td>{_inline_html(c)}</td>'
+        return (f'<td class="{" ".join(["num"] + css)}" data-label="{html.escape(label)}">{c}<span class="meter"><span style="width:'
+                f'{min(max(float(c), 0), 100):.0f}%;background:{score_colour(float(c))}"></span></span></td>')
+    if any(len(w) > 24 for w in str(c).split()): css.append('long') # a hash or a path: may break anywhere, so that it fits a phone
+    return f'<td class="{" ".join(css)}" data-label="{html.escape(label)}">{_inline_html(c)}</td>' if css else f'<td>{_inline_html(c)}</td>'
 
-def render_html(blocks:list, # from `report_blocks`
-                images:dict|None=None, # {file name: PNG bytes} embedded as data URIs
-               )->str: # one self-contained HTML page
-    "A report as one HTML page with inline style and embedded images."
-    images, body, title = images or {}, [], 'facemimic report'
+def _table_html(header:list, rows:list)->str:
+    "A table in a wrapper that scrolls sideways; one whose last column is prose becomes a list on a phone, each value labelled."
+    reflow = any(len(str(r[-1]).split()) >= 6 for r in rows)
+    head = ''.join(f'<th>{_inline_html(h)}</th>' for h in header)
+    labels = [''] + [str(h) if reflow and k < len(header) - 1 else '' for k, h in enumerate(header) if k] # the first and last speak for themselves
+    body = ''.join('<tr>' + ''.join(_cell_html(c, l) for c, l in zip(r, labels)) + '</tr>' for r in rows)
+    css = ' class="reflow"' if reflow else ''
+    return f'<div class="table-wrap"><table{css}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+def html_fragment(blocks:list, # from `report_blocks`, or a part of them
+                  images:dict|None=None, # {file name: PNG bytes} embedded as data URIs
+                 )->str: # HTML without page, head or style
+    "The HTML of report blocks: tables in scroll wrappers, figures that enlarge when clicked."
+    images, body = images or {}, []
     for b in blocks:
         kind = b[0]
-        if kind == 'title':
-            title = f"{b[1]} ({b[2]})"
-            body.append(f'<h1>{_inline_html(b[1])}</h1><p class="subtitle">{_inline_html(b[2])}</p>')
+        if kind == 'title': body.append(f'<h1>{_inline_html(b[1])}</h1><p class="subtitle">{_inline_html(b[2])}</p>')
         elif kind == 'score':
             body.append(f'<div class="headline"><div class="badge" style="background:{score_colour(b[1])}">{b[1]:.0f}<small>/100</small></div>'
                         f'<div class="verdict">{_inline_html(b[2])}</div></div>')
         elif kind == 'h2': body.append(f'<h2>{_inline_html(b[1])}</h2>')
         elif kind == 'p': body.append(f'<p>{_inline_html(b[1])}</p>')
         elif kind == 'list': body.append('<ul>' + ''.join(f'<li>{_inline_html(i)}</li>' for i in b[1]) + '</ul>')
-        elif kind == 'table':
-            head = ''.join(f'<th>{_inline_html(h)}</th>' for h in b[1])
-            rows = ''.join('<tr>' + ''.join(_cell_html(c) for c in r) + '</tr>' for r in b[2])
-            body.append(f'<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>')
+        elif kind == 'table': body.append(_table_html(b[1], b[2]))
         elif kind == 'figure':
             _, name, ftitle, caption = b
             if name not in images: continue
             src = 'data:image/png;base64,' + base64.b64encode(images[name]).decode('ascii')
-            body.append(f'<figure><img src="{src}" alt="{html.escape(ftitle)}"><figcaption><b>{_inline_html(ftitle)}.</b> '
-                        f'{_inline_html(caption)}</figcaption></figure>')
+            key = re.sub(r'\W', '-', str(name))
+            body.append(f'<figure><input type="checkbox" class="zoom" id="zoom-{key}" aria-label="enlarge the figure {html.escape(ftitle)}">'
+                        f'<label for="zoom-{key}" title="Click to see it full size; click again to close">'
+                        f'<img src="{src}" alt="{html.escape(ftitle)}"></label><figcaption><b>{_inline_html(ftitle)}.</b> '
+                        f'{_inline_html(caption)} <span class="hint">(Click or tap the figure to see it full size.)</span></figcaption></figure>')
+    return '\n'.join(body)
+
+def render_html(blocks:list, # from `report_blocks`
+                images:dict|None=None, # {file name: PNG bytes} embedded as data URIs
+               )->str: # one self-contained HTML page
+    "A report as one HTML page with inline style and embedded images."
+    title = next((f"{b[1]} ({b[2]})" for b in blocks if b[0] == 'title'), 'facemimic report')
     stamp = datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; img-src data:; style-src \'unsafe-inline\'">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(title)}</title>'
-            f'<style>{_CSS}</style></head><body>\n' + '\n'.join(body) +
+            f'<style>{_CSS}</style></head><body>\n' + html_fragment(blocks, images) +
             f'\n<footer>Written by facemimic on {stamp}.</footer>\n</body></html>\n')
+
+def score_explanation_html(result:MimicResult, # a comparison
+                           scope:str='.facemimic-explain', # CSS selector of the element the fragment is put in
+                          )->str: # HTML with its own scoped style
+    "The report's section on the scores (what each measure means and how they add up), for a page that shows the score."
+    css = _scoped_css(_PART_CSS, scope) + _PHONE + '{' + _scoped_css(_PHONE_CSS, scope) + '}'
+    return f'<style>{css}</style>' + html_fragment(_score_blocks(result))
 
 def _md_cell(c)->str: return str(c).replace('|', '\\|').replace('\n', ' ')
 

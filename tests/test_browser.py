@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64, importlib.util, json, os, re, signal, socket, subprocess, sys, time, urllib.request
 from pathlib import Path
 import pytest
+from test_report import PHONE, phone_overflow
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO/'artifacts'
@@ -228,6 +229,60 @@ def test_app_in_voila(browser, sample_media, tmp_path):
         page.click('.facemimic-compare')
         again = page.wait_for_selector('.facemimic-summary .facemimic-score', timeout=120_000)
         assert again.inner_text() == text and page.locator('.facemimic-error').count() == 0
+        assert not page_trouble(page)
+    finally:
+        if page is not None: page.close()
+        server.stop()
+
+LOG_WORDS = ['Error displaying widget', 'model not found', 'WARNING: Logging', 'W0000', 'INFO: Created', 'XNNPACK', 'Traceback']
+
+def page_trouble(page)->list:
+    "Log lines, tracebacks and widget errors shown in the page (stderr output areas count even when empty of those words)."
+    text = page.inner_text('body')
+    found = [w for w in LOG_WORDS if w in text]
+    stderr = page.locator('[data-mime-type="application/vnd.jupyter.stderr"]')
+    return found + [f'{stderr.count()} stderr output(s): {stderr.first.inner_text()[:300]!r}'] if stderr.count() else found
+
+def test_app_on_a_phone_after_an_uncached_comparison(browser, sample_media, tmp_path, monkeypatch):
+    "At 390 x 844: the page fits the screen, the buttons keep their words, and a comparison that runs MediaPipe shows no log."
+    from facemimic.app import voila_command
+    monkeypatch.setenv('FACEMIMIC_CACHE', str(tmp_path/'empty-cache')) # the server's kernel extracts both clips for real
+    port = free_port()
+    server = Server(voila_command(port, open_browser=False), f'http://127.0.0.1:{port}', tmp_path, 'voila')
+    page, wrappers = None, '.facemimic-scroll, .table-wrap'
+    try:
+        server.wait_ready()
+        page = browser.new_page(viewport=PHONE)
+        page.goto(server.url + '/', timeout=120_000)
+        page.wait_for_selector('.facemimic-app', timeout=120_000)
+        fit = phone_overflow(page, wrappers)
+        shot(page, 'voila_phone_start.png')
+        assert fit['page'] <= fit['window'] and not fit['outside'], fit
+        for button in ('.facemimic-compare', '.facemimic-example', '.facemimic-upload-reference', '.facemimic-upload-imitation'):
+            whole = page.eval_on_selector(button, 'b => b.scrollWidth <= b.clientWidth && b.getBoundingClientRect().right <= window.innerWidth')
+            assert whole, f'{button} is cut: {page.inner_text(button)!r}'
+        assert page.inner_text('.facemimic-compare').strip() == 'Compare'
+
+        upload(page, 'reference', sample_media/'d0_smile.mp4')
+        upload(page, 'imitation', sample_media/'single_face_smile.mp4')
+        page.wait_for_function("() => document.querySelector('.facemimic-chosen-imitation').innerText.includes('single_face_smile.mp4')"
+                               " && document.querySelector('.facemimic-chosen-reference').innerText.includes('d0_smile.mp4')", timeout=60_000)
+        assert re.search(r'\(\d+ KB\)', page.inner_text('.facemimic-chosen-reference')), page.inner_text('.facemimic-chosen-reference')
+        page.click('.facemimic-compare')
+        page.wait_for_selector('.facemimic-summary .facemimic-score', timeout=240_000)
+        page.wait_for_selector('.facemimic-scrubber-frame', timeout=30_000)
+        page.wait_for_selector('.facemimic-alignment-plot canvas, .facemimic-scrubber-slider', state='attached', timeout=30_000)
+        # a widget view still loading may turn into "Error displaying widget": wait until every view has made up its mind
+        page.wait_for_function("() => !document.body.innerText.includes('Loading widget')", timeout=60_000)
+        page.wait_for_timeout(1000)
+        shot(page, 'voila_phone_result.png')
+        assert not page_trouble(page), page_trouble(page)
+        assert page.is_hidden('.facemimic-details')
+        assert 'What the score means' in page.inner_text('.facemimic-summary')
+        assert not re.search(r'yaw -0\b', page.inner_text('body'))
+        fit = phone_overflow(page, wrappers)
+        assert fit['page'] <= fit['window'] and not fit['outside'], fit
+        assert 'face_landmarker_graph' in server.log() # the logs went to the server's terminal
     finally:
         if page is not None: page.close()
         server.stop()

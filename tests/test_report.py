@@ -2,7 +2,8 @@
 
 The browser test opens the page from a file:// URL with the network unused: every image must load
 (`naturalWidth > 0`) and the page may request nothing but file:// and data: URLs. A full-page screenshot is kept
-in `artifacts/report.png` (git-ignored) for a person to look at.
+in `artifacts/report.png` (git-ignored) for a person to look at. At a phone's size (390 x 844) nothing may stick
+out of the screen but inside a wrapper that scrolls sideways, and a click shows a figure full size.
 Chromium is Debian's (`/usr/bin/chromium`, installed by `.ci/run`), driven by the `playwright` package; never
 `playwright install`."""
 from __future__ import annotations
@@ -77,6 +78,54 @@ def test_report_opens_offline_in_chromium(report):
     assert not errors, errors
     assert 'imitation' in title and '/100' in headline
     assert (artifacts/'report.png').stat().st_size > 10_000
+
+PHONE = {'width': 390, 'height': 844}
+
+# Elements that stick out of the screen sideways, except inside `wrappers` (CSS selector of the elements that scroll sideways
+# on purpose); hidden elements do not count. Also the page's and the window's widths.
+OVERFLOW_JS = """(wrappers) => {
+  const vw = window.innerWidth, out = [];
+  const wrapped = e => { for (let a = e.parentElement; a; a = a.parentElement) if (a.matches(wrappers)) return true; return false; };
+  for (const e of document.body.querySelectorAll('*')) {
+    const r = e.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0 || getComputedStyle(e).visibility === 'hidden') continue;
+    if ((r.right > vw + 1 || r.left < -1) && !wrapped(e))
+      out.push(`${e.tagName.toLowerCase()}.${[...e.classList].join('.')} from ${Math.round(r.left)} to ${Math.round(r.right)} px`);
+  }
+  return {page: document.documentElement.scrollWidth, window: vw, outside: out.slice(0, 20)};
+}"""
+
+def phone_overflow(page, wrappers:str)->dict:
+    "What sticks out of the screen sideways on `page`: {'page': scrollWidth, 'window': innerWidth, 'outside': [elements]}."
+    return page.evaluate(OVERFLOW_JS, wrappers)
+
+def test_report_fits_a_phone(report):
+    if not CHROMIUM.exists(): pytest.skip(f"{CHROMIUM} is missing (.ci/run installs it with apt-get install chromium)")
+    sync_playwright = pytest.importorskip('playwright.sync_api').sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            (REPO/'artifacts').mkdir(exist_ok=True)
+            page = browser.new_page(viewport=PHONE)
+            page.goto((report/'report.html').as_uri(), wait_until='load')
+            fit = phone_overflow(page, '.table-wrap')
+            page.screenshot(path=str(REPO/'artifacts'/'report_phone.png'), full_page=True)
+            assert fit['page'] <= fit['window'] and not fit['outside'], fit
+            sha = page.locator('td', has_text='model_sha256').first.locator('xpath=following-sibling::td[1]')
+            assert sha.bounding_box()['x'] + sha.bounding_box()['width'] <= PHONE['width'] # the hash wraps, its table does not scroll
+            # a click shows the figure at full size over the page, another click closes it
+            figure = page.locator('figure img').nth(3)
+            small = figure.bounding_box()['width']
+            natural = figure.evaluate('i => i.naturalWidth')
+            assert small < natural and small <= PHONE['width']
+            figure.click()
+            page.wait_for_function("() => getComputedStyle(document.querySelectorAll('figure label')[3]).position === 'fixed'")
+            assert abs(figure.bounding_box()['width'] - natural) <= 2 # the image's own pixels; its layer scrolls
+            page.screenshot(path=str(REPO/'artifacts'/'report_phone_figure.png'))
+            page.locator('figure label').nth(3).click(position={'x': 5, 'y': 5})
+            page.wait_for_function("() => getComputedStyle(document.querySelectorAll('figure label')[3]).position !== 'fixed'")
+            assert abs(figure.bounding_box()['width'] - small) <= 2
+        finally: browser.close()
 
 def test_failed_report_leaves_nothing(smile, tmp_path, monkeypatch):
     import facemimic.plots
