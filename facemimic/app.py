@@ -195,7 +195,7 @@ class App:
 
     def _run(self):
         from facemimic.compare import compare
-        from facemimic.landmarks import extract
+        from facemimic.extraction import extract
         tracks, role = {}, 'reference'
         try:
             for i, role in enumerate(('reference', 'imitation')):
