@@ -446,18 +446,18 @@ def report(S, tiers, size_rows, fps_rows, versions, model, args):
                       frames=c['frames'], seconds=c['seconds'], repeated=c['repeated'], **figs(c)) for k, c in tiers[t].items()] for t in tiers}
     measured = {t: {k: c for k, c in tiers[t].items() if rms(c['bs_smooth'][EXPR]) is not None} for t in tiers} # long enough to measure
     persons = {t: sorted({c['person'] for c in measured[t].values()}) for t in tiers}
-    # the resting ceiling of each expression blendshape: the 90th percentile across the relaxed tier's clips of its level on their
-    # still stretches, never below REST_FLOOR. People rest with very different levels of some channels (eyeSquint, the brows,
-    # mouthPress), so it is generous: it only catches an expression held through a whole clip, not a person's way of resting.
+    # the resting ceiling of each expression blendshape: the upper quartile across the relaxed tier's clips of its level on their
+    # still stretches, never below REST_FLOOR. Still is not always relaxed (some people hold a smile while they listen), so not a
+    # higher percentile; features.estimate_neutral applies it only to the channels that rise with a clip's expression.
     levels = [c['level'] for c in measured['relaxed'].values()]
-    rest = {n: max(REST_FLOOR, float(across([l[j] for l in levels], 90))) for j, n in enumerate(BLENDSHAPE_NAMES) if n in EXPRESSION_CHANNELS}
+    rest = {n: max(REST_FLOOR, float(across([l[j] for l in levels], 75))) for j, n in enumerate(BLENDSHAPE_NAMES) if n in EXPRESSION_CHANNELS}
     out = dict(
         about=("MediaPipe Face Landmarker tracking noise on still stretches of real clips (facemimic issue 11, item 2). "
                "Blendshape values are scores 0..1; landmark values are pose-free landmarks in canonical-face cm (features.pose_free_landmarks). "
                "Noise of one value = robust SD (1.4826 MAD) of differences / sqrt(2). raw: consecutive frames (repeated frames skipped); "
                "smoothed: after features.clean_series, values one smoothing window apart; sd_about_mean: around the 0.5 s block mean (smoothed); "
                "null: SD of a smoothed frame minus a 0.4 s raw-median neutral (not divided by sqrt(2)). Across clips: median unless marked p90. "
-               "rest: per expression blendshape, the 90th percentile across the relaxed tier's clips of its mean level on their still stretches, "
+               "rest: per expression blendshape, the upper quartile across the relaxed tier's clips of its mean level on their still stretches, "
                "at least 0.05: the highest value a relaxed face shows (features.rest_ceiling). See benchmarks/NOISE.md."),
         recommended=rec,
         rest=rest,

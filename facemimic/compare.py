@@ -289,7 +289,7 @@ def compare_tracks(reference:FaceTrack, # the reference's track
     return MimicResult(float(score), components, timing, region_results, _warnings(reference, imitation, ev), ev.alignment,
                        _verdict(score, region_results, timing, ev.reference_segment.moved, ev.imitation_own_segment.moved, imi_moved),
                        _summary(reference, fr, ev.reference_segment, ev.reference_plateau),
-                       _summary(imitation, fi, ev.imitation_segment, ev.imitation_plateau), params, _versions(reference, imitation),
+                       _summary(imitation, fi, ev.imitation_own_segment, ev.imitation_plateau), params, _versions(reference, imitation),
                        {c: float(w) for c, w in zip(fr.channels, wts) if w > 0}, ev.reference_activation, ev.imitation_activation,
                        fr, fi, reference, imitation, ev)
 

@@ -98,7 +98,7 @@ def _pct(v:float|None)->float|None: return None if v is None else 100 * max(0.0,
     "Compares the two expressions at their peak as MediaPipe's blendshapes see them: 52 named face movements such as "
     "mouthSmileLeft or browInnerUp, each from 0 (off) to 1 (fully on), each measured from the person's own relaxed face. "
     "It asks which movements were made, in which proportions, and how far; movements smaller than MediaPipe's measured "
-    "noise count as stillness. 100: the same movements as far; 94: the same at half or twice the size; 0: unrelated movements, or none.",
+    "noise count as stillness. 100: the same movements as far; 89: the same at half or twice the size; 0: unrelated movements, or none.",
     "`100 · max(0, cos(a′, b′) · sqrt(2r / (1 + r²)))`, a′ and b′ the mean blendshape changes over the apex plateaus with each "
     "channel's noise ε removed (`shrink`), r = |b′| / |a′|; ε per channel from `features.blendshape_noise`")
 def expression_measure(ev:Evidence, # the comparison's evidence

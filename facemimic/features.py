@@ -160,10 +160,14 @@ def estimate_neutral(track:FaceTrack, # the clip
     means = np.convolve(np.where(track.face_mask, np.nansum(raw, 1), 1e6), np.ones(w) / w, mode='valid')
     start = int(np.argmin(means))
     rows = np.arange(start, start + w); rows = rows[track.face_mask[rows]]
-    activity, rest, ceiling, weights = float(means[start]), np.median(bs[rows], 0), rest_ceiling(), expression_weights()
-    base = np.minimum(bs[ok].min(0), ceiling) # each blendshape's quietest level, never above a relaxed face's
+    activity, window, ceiling, weights = float(means[start]), np.median(bs[rows], 0), rest_ceiling(), expression_weights()
+    floor = bs[ok].min(0) # each blendshape's quietest level
+    peak = ok[int(np.argmax((bs[ok] - floor) @ weights))] # the clip's most active frame
+    rising = bs[peak] - window > 2 * blendshape_noise() # the channels the clip's expression raises
+    if np.linalg.norm((bs[peak] - floor) * weights) <= still_activation(): rising[:] = True # nothing moves: it may all be expression
+    base = np.where(rising, np.minimum(floor, ceiling), floor) # an expression held through the clip never becomes its rest
     geo = pose_free_landmarks(track).astype(np.float64)
-    if np.linalg.norm(np.clip(rest - ceiling, 0, None) * weights) <= still_activation(): # the face relaxes here
+    if np.linalg.norm(np.clip(window - ceiling, 0, None) * rising * weights) <= still_activation(): # the face relaxes here
         return Neutral(base, np.median(geo[rows], 0), rows, 'least-active', activity)
     act = np.sqrt((np.clip(bs - base, 0, None) ** 2 * weights).sum(1)) # the clip never relaxes: extrapolate its resting shape
     shape = _rest_shape(geo[ok], act[ok])
