@@ -279,7 +279,7 @@ def window_scores(track:FaceTrack, # a face track
     return pd.DataFrame(rows)
 
 # %% ../nbs/08_expressions.ipynb #0456fdd9
-EXPRESSIVENESS_NORMS = (10.64, 12.64) # tertiles of the reference window scores: (reserved | balanced, balanced | expressive)
+EXPRESSIVENESS_NORMS = (10.7, 13.06) # tertiles of the reference window scores: (reserved | balanced, balanced | expressive)
 EXPRESSIVENESS_NORMS_SOURCE = ("tertiles of 28 two-second windows (step 0.5 s) of the four shared development clips "
                                "(d0, d18, d19, single_face: four men posing expressions); a tiny, posed sample, not a population norm")
 LEVELS = ('reserved', 'balanced', 'expressive')

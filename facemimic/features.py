@@ -17,10 +17,10 @@ from .track import FaceTrack
 from .regions import EXPRESSION_CHANNELS
 
 # %% auto #0
-__all__ = ['SMOOTH_S', 'TYPICAL_REST', 'NOT_EXPRESSION', 'pose_free_landmarks', 'sampling_rate', 'clean_series', 'noise_floor',
-           'blendshape_noise', 'landmark_noise_cm', 'still_activation', 'rest_ceiling', 'Neutral',
-           'expression_blendshapes', 'expression_weights', 'population_neutral', 'estimate_neutral', 'Features',
-           'relative_features']
+__all__ = ['SMOOTH_S', 'REST_FLOOR', 'TYPICAL_REST', 'NOT_EXPRESSION', 'pose_free_landmarks', 'sampling_rate', 'clean_series',
+           'noise_floor', 'blendshape_noise', 'landmark_noise_cm', 'still_activation', 'rest_ceiling', 'rest_level',
+           'Neutral', 'expression_blendshapes', 'expression_weights', 'population_neutral', 'estimate_neutral',
+           'Features', 'relative_features']
 
 # %% ../nbs/04_features.ipynb #6b59e889
 def pose_free_landmarks(track:FaceTrack, # the clip's track
@@ -88,6 +88,14 @@ def rest_ceiling(channels:list|None=None, # blendshape names (None: `EXPRESSION_
     "The highest value of each blendshape on a relaxed face (90th percentile across people, at least 0.05)."
     rest = noise_floor()['rest']
     return np.array([rest[c] for c in (channels or EXPRESSION_CHANNELS)])
+
+REST_FLOOR = 0.05 # a blendshape whose typical resting level is below this is one a relaxed face keeps near 0
+
+def rest_level(channels:list|None=None, # blendshape names (None: `EXPRESSION_CHANNELS`)
+              )->np.ndarray: # (C,) typical resting value per channel
+    "The typical value of each blendshape on a still face (median across the measured people)."
+    bs = noise_floor()['blendshapes']
+    return np.array([bs[c]['level'] for c in (channels or EXPRESSION_CHANNELS)])
 
 # %% ../nbs/04_features.ipynb #20a02223
 TYPICAL_REST = {'browDownLeft': 0.1, 'browDownRight': 0.09, 'browInnerUp': 0.15, 'browOuterUpLeft': 0.07, 'browOuterUpRight': 0.04,
@@ -163,8 +171,8 @@ def estimate_neutral(track:FaceTrack, # the clip
     activity, window, ceiling, weights = float(means[start]), np.median(bs[rows], 0), rest_ceiling(), expression_weights()
     floor = bs[ok].min(0) # each blendshape's quietest level
     peak = ok[int(np.argmax((bs[ok] - floor) @ weights))] # the clip's most active frame
-    rising = bs[peak] - window > 2 * blendshape_noise() # the channels the clip's expression raises
-    if np.linalg.norm((bs[peak] - floor) * weights) <= still_activation(): rising[:] = True # nothing moves: it may all be expression
+    rising = bs[peak] - floor > 2 * blendshape_noise() # the channels the clip's expression raises above their floor
+    if np.linalg.norm((bs[peak] - floor) * weights) <= still_activation(): rising = rest_level() < REST_FLOOR # nothing moves: the channels a relaxed face keeps near 0 may hold an expression
     base = np.where(rising, np.minimum(floor, ceiling), floor) # an expression held through the clip never becomes its rest
     geo = pose_free_landmarks(track).astype(np.float64)
     if np.linalg.norm(np.clip(window - ceiling, 0, None) * rising * weights) <= still_activation(): # the face relaxes here
