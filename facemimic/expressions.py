@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from .errors import MediaError, OptionError, TooShortError
 from .media import Clip, read_frames
-from .io import atomic_write, json_ready
+from .io import atomic_write, check_writable, json_ready
 from .geometry import similarity_fit, apply_similarity
 from .topology import BLENDSHAPE_NAMES
 from .track import FaceTrack
@@ -26,11 +26,11 @@ from .vocab import EXPRESSIVE_LABELS, LABEL_COLOURS, LABEL_THRESHOLDS, LABELS, N
 
 # %% auto #0
 __all__ = ['SMILE_THRESHOLDS', 'SMILE_PRESETS', 'EXPRESSIVENESS_CHANNELS', 'EXPRESSIVENESS_NORMS', 'EXPRESSIVENESS_NORMS_SOURCE',
-           'LEVELS', 'smile_thresholds', 'detect_smiles', 'smile_episodes', 'interval_agreement', 'label_frames',
-           'expression_score', 'class_distribution', 'jump_guard', 'meta_table', 'frame_table', 'per_second',
-           'window_scores', 'expressiveness_norms', 'expressiveness_level', 'Expressiveness', 'expressiveness',
-           'landmarks_frame', 'LandmarkPCA', 'landmark_pca', 'plot_landmark_pca', 'draw_annotations', 'write_video',
-           'annotated_frames', 'annotate_video', 'analyze', 'cmd_analyze']
+           'LEVELS', 'ANALYZE_FILES', 'smile_thresholds', 'detect_smiles', 'smile_episodes', 'interval_agreement',
+           'label_frames', 'expression_score', 'class_distribution', 'jump_guard', 'meta_table', 'frame_table',
+           'per_second', 'window_scores', 'expressiveness_norms', 'expressiveness_level', 'Expressiveness',
+           'expressiveness', 'landmarks_frame', 'LandmarkPCA', 'landmark_pca', 'plot_landmark_pca', 'draw_annotations',
+           'write_video', 'annotated_frames', 'annotate_video', 'analyze', 'cmd_analyze']
 
 # %% ../nbs/08_expressions.ipynb #8694cc49
 SMILE_THRESHOLDS = {'mouthSmileLeft': 0.214, 'mouthSmileRight': 0.207, 'mouthPressLeft': 0.0018,
@@ -522,6 +522,7 @@ def annotated_frames(track:FaceTrack, # the clip's face track
         for f in clip:
             i = row.get(f.index)
             if i is None: continue
+            if f.image is None: yield np.zeros((track.height, track.width, 3), np.uint8); continue # a frame that could not be decoded
             yield draw_annotations(f.image, track.landmarks[i] if track.face_mask[i] else None,
                                    labels.label[i] if labels is not None else '', labels.intensity[i] if labels is not None else float('nan'),
                                    track.pose[i], meta.status[i] if meta is not None else 'ok', points, mesh)
@@ -554,6 +555,9 @@ def _write_png(fig, path:Path):
     import matplotlib.pyplot as plt
     atomic_write(path, lambda tmp: fig.savefig(tmp, format='png', dpi=110), suffix='.png'); plt.close(fig)
 
+ANALYZE_FILES = ('frames.csv', 'seconds.csv', 'expressions.xlsx', 'landmarks68.csv', 'landmarks478.csv', 'meta.csv', 'pca.png',
+                 'annotated.mp4', 'annotated.png', 'summary.json') # what `analyze` may write into its folder
+
 def _out_dir(out_dir, create:bool=False)->Path:
     "Check (and with `create`, make) the output folder."
     out = Path(out_dir).expanduser()
@@ -584,7 +588,7 @@ def analyze(media, # a video or image file
     th = smile_thresholds(smile)
     if points not in (68, 478): raise OptionError(f"points={points!r}: give 68 or 478.")
     expressiveness_norms(norms) # check before the slow part
-    out = _out_dir(out_dir) # a mistake here fails before the slow part
+    out = check_writable(out_dir, folder=True, files=ANALYZE_FILES, what='--out') # a mistake here fails before the slow part
     track = extract(media, start_s, end_s, every, max_side, model_path=model_path, cache=cache, progress=progress)
     _out_dir(out, create=True)
     labels = label_frames(track, th, label_thresholds)
@@ -626,7 +630,7 @@ def analyze(media, # a video or image file
     face_frames = int(track.face_mask.sum())
     summary = {
         'media': str(track.meta['path']), 'kind': track.meta['kind'], 'fps': track.fps, 'width': track.width, 'height': track.height,
-        'frames': track.n_frames, 'face_frames': face_frames, 'duration_s': float(track.timestamps[-1] - track.timestamps[0]) if track.n_frames > 1 else 0.0,
+        'frames': track.n_frames, 'face_frames': face_frames, 'coverage': track.meta.get('coverage'), 'duration_s': float(track.timestamps[-1] - track.timestamps[0]) if track.n_frames > 1 else 0.0,
         'status': meta.status.value_counts().reindex(['ok', 'no_face', 'multiple_faces', 'unstable'], fill_value=0).to_dict(),
         'smile': {'preset': smile if isinstance(smile, str) else 'custom', 'thresholds': th, 'frames': int(frames.smile.sum()),
                   'share_of_face_frames': float(frames.smile.sum() / face_frames), 'episodes': eps.to_dict(orient='records')},
