@@ -46,8 +46,8 @@ def cmd_compare(args, # parsed `facemimic compare` options
 
 def _write_table(df, out:Path):
     "Write a DataFrame as csv or parquet, atomically."
-    from facemimic.io import atomic_write
-    suffix = out.suffix.lower()
+    from facemimic.io import atomic_write, csv_safe
+    suffix, df = out.suffix.lower(), csv_safe(df)
     if suffix == '.csv': atomic_write(out, lambda tmp: df.to_csv(tmp, index=False), suffix='.csv')
     elif suffix == '.parquet': atomic_write(out, lambda tmp: df.to_parquet(tmp, index=False), suffix='.parquet')
     else: raise OptionError(f"--out {out}: the table must end in .csv or .parquet (or .npz for a saved track).")

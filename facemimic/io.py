@@ -12,7 +12,7 @@ import numpy as np
 from .errors import OptionError
 
 # %% auto #0
-__all__ = ['file_sha256', 'atomic_write', 'json_ready', 'check_writable', 'package_versions']
+__all__ = ['file_sha256', 'atomic_write', 'json_ready', 'check_writable', 'csv_safe', 'package_versions']
 
 # %% ../nbs/00a_io.ipynb #ebfda671
 @lru_cache(maxsize=16)
@@ -89,6 +89,18 @@ def check_writable(path, # the output: a file, or a folder with `folder=True`
         reason = _probe_write(f)
         if reason: raise OptionError(f"{what} {p}: cannot write in {f} ({reason}): give a folder you can write to.")
     return p
+
+# %% ../nbs/00a_io.ipynb #d635e918
+_FORMULA_START = ('=', '+', '-', '@', '\t', '\r')
+
+def csv_safe(df, # a pandas DataFrame about to be written as CSV or Excel
+            )->object: # the same table, text cells that a spreadsheet would run as formulas prefixed with '
+    "A copy of `df` whose text cells cannot be read as spreadsheet formulas."
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object or str(out[c].dtype) in ('string', 'str'):
+            out[c] = out[c].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
+    return out
 
 # %% ../nbs/00a_io.ipynb #80f8770c
 _DISTRIBUTIONS = {'opencv': ('opencv-contrib-python', 'opencv-python', 'opencv-python-headless', 'opencv-contrib-python-headless')}

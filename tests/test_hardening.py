@@ -189,3 +189,76 @@ def test_tampered_saved_result_is_refused(saved_track, tmp_path):
     a['imitation__bbox'] = a['imitation__bbox'][:, :2]
     np.savez(tmp_path/'result.npz', **a, parameters=np.array('{}'))
     with pytest.raises(MediaError, match='not a saved facemimic result.*bbox'): read_saved_result(tmp_path/'result.npz')
+
+# ---- 13. no system ffmpeg needed ----
+
+def test_h264_without_a_system_ffmpeg(sample_media, tmp_path):
+    "With no ffmpeg on PATH nor in /usr/bin, the annotated video is still H.264, from the imageio-ffmpeg wheel."
+    code = f'''
+import os, shutil
+from unittest import mock
+from facemimic.expressions import _ffmpeg, write_video
+import numpy as np
+real_exists = os.path.exists
+with mock.patch('shutil.which', return_value=None), mock.patch('os.path.exists', lambda p: False if p == '/usr/bin/ffmpeg' else real_exists(p)):
+    exe = _ffmpeg()
+    print(exe)
+    print(write_video([np.zeros((64, 64, 3), np.uint8)] * 5, {str(tmp_path/'v.mp4')!r}, 10))
+'''
+    env = dict(os.environ, PATH='/nonexistent'); env.pop('FACEMIMIC_FFMPEG', None)
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    exe, encoder = r.stdout.split()
+    assert 'imageio_ffmpeg' in exe and encoder == 'ffmpeg-libx264'
+
+# ---- 9. frames without a face stay empty in the outputs ----
+
+@pytest.fixture(scope='module')
+def damaged_track(sample_media, tmp_path_factory):
+    from facemimic.extraction import extract
+    clip = damaged_copy(sample_media/'d19_smiles.mp4', tmp_path_factory.mktemp('damaged')/'damaged.mp4')
+    track = extract(clip, cache=False)
+    assert (~track.face_mask).sum() > 5
+    return track
+
+def test_compare_frames_table_is_empty_without_a_face(damaged_track, sample_media):
+    from facemimic.compare import compare
+    from facemimic.report import frames_table
+    result = compare(sample_media/'d19_smiles.mp4', damaged_track, cache=False)
+    table = frames_table(result)
+    noface = table[~table.face]
+    assert len(noface) == (~damaged_track.face_mask).sum()
+    cols = ['activation'] + [c for c in table.columns if c.startswith('delta_')]
+    assert noface[cols].isna().all().all() and table[table.face][cols].notna().all().all()
+
+def test_analyze_smile_is_empty_without_a_face(damaged_track):
+    from facemimic.expressions import frame_table
+    frames = frame_table(damaged_track)
+    assert frames.smile[~frames.face].isna().all() and frames.smile[frames.face].notna().all()
+    csv = frames.to_csv(index=False).splitlines()
+    row = csv[1 + int(np.flatnonzero(~frames.face.to_numpy())[0])].split(',')
+    assert row[csv[0].split(',').index('smile')] == ''
+
+# ---- 5. hostile file names in reports and tables ----
+
+def test_hostile_file_name_is_text_in_every_report(sample_media, tmp_path):
+    "A clip named with HTML and newlines appears escaped in report.md, flat in report.txt, and as text in report.html."
+    name = 'x<svg onload=alert(1)>\n# Owned\n<script>alert(2)<\\script>.mp4'
+    try: hostile = tmp_path/name; shutil.copy(sample_media/'d19_smiles.mp4', hostile)
+    except OSError: pytest.skip('this file system refuses such names')
+    r = run('compare', sample_media/'d19_smiles.mp4', hostile, '--out', tmp_path/'report', '-q')
+    assert r.returncode == 0, r.stderr
+    md, txt, html_ = ((tmp_path/'report'/f).read_text() for f in ('report.md', 'report.txt', 'report.html'))
+    for text in (md, html_): assert '<svg' not in text and '<script>' not in text
+    assert '&lt;svg onload=alert(1)&gt;' in md
+    for text in (md, txt): assert not any(l.startswith('# Owned') for l in text.splitlines())
+
+def test_spreadsheet_formulas_are_neutralised(tmp_path):
+    "Text cells that start like a formula are written with a leading quote by every table writer."
+    import pandas as pd
+    from facemimic.cli import _write_table
+    from facemimic.expressions import _write_csv, _write_excel
+    df = pd.DataFrame({'label': ['=HYPERLINK("http://evil")', '+1', 'fine'], 'value': [-1.0, 2.0, 3.0]})
+    _write_table(df, tmp_path/'a.csv'); _write_csv(df, tmp_path/'b.csv'); _write_excel({'s': df}, tmp_path/'c.xlsx')
+    for back in (pd.read_csv(tmp_path/'a.csv'), pd.read_csv(tmp_path/'b.csv'), pd.read_excel(tmp_path/'c.xlsx')):
+        assert list(back.label) == ['\'=HYPERLINK("http://evil")', "'+1", 'fine'] and list(back.value) == [-1.0, 2.0, 3.0]
