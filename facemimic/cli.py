@@ -13,15 +13,17 @@ from .errors import FacemimicError, OptionError
 from .vocab import EXPRESSIONS # plain data: --help stays fast
 
 # %% auto #0
-__all__ = ['SMILE_PRESET_NAMES', 'cmd_compare', 'cmd_extract', 'cmd_analyze', 'cmd_app', 'build_parser', 'main']
+__all__ = ['REPORT_FILES', 'SMILE_PRESET_NAMES', 'cmd_compare', 'cmd_extract', 'cmd_analyze', 'cmd_app', 'build_parser', 'main']
 
 # %% ../nbs/13_cli.ipynb #841334cd
+REPORT_FILES = ('report.html', 'report.md', 'report.txt', 'result.json', 'frames.csv') # what `report.write_report` writes, besides PNGs
+
 def cmd_compare(args, # parsed `facemimic compare` options
                )->int: # exit status
     "facemimic compare REFERENCE IMITATION [--json] [--out DIR] [--mirror] [--expression X]"
+    from facemimic.io import check_writable
+    if args.out: check_writable(args.out, folder=True, files=REPORT_FILES, what='--out') # say so before the slow part
     from facemimic.compare import compare
-    if args.out and Path(args.out).exists() and not Path(args.out).is_dir(): # say so before the slow part
-        raise OptionError(f"--out {args.out} is a file: give a folder for the report (it is made if missing).")
     result = compare(args.reference, args.imitation, mirror=args.mirror, expression=args.expression,
                      reference_start=args.reference_start, reference_end=args.reference_end,
                      imitation_start=args.imitation_start, imitation_end=args.imitation_end,
@@ -44,8 +46,8 @@ def cmd_compare(args, # parsed `facemimic compare` options
 
 def _write_table(df, out:Path):
     "Write a DataFrame as csv or parquet, atomically."
-    from facemimic.io import atomic_write
-    suffix = out.suffix.lower()
+    from facemimic.io import atomic_write, csv_safe
+    suffix, df = out.suffix.lower(), csv_safe(df)
     if suffix == '.csv': atomic_write(out, lambda tmp: df.to_csv(tmp, index=False), suffix='.csv')
     elif suffix == '.parquet': atomic_write(out, lambda tmp: df.to_parquet(tmp, index=False), suffix='.parquet')
     else: raise OptionError(f"--out {out}: the table must end in .csv or .parquet (or .npz for a saved track).")
@@ -58,6 +60,8 @@ def cmd_extract(args, # parsed `facemimic extract` options
     out = Path(args.out)
     if out.suffix.lower() not in ('.csv', '.parquet', '.npz'):
         raise OptionError(f"--out {out}: give a file ending in .csv, .parquet or .npz.")
+    from facemimic.io import check_writable
+    check_writable(out, what='--out') # before the slow part
     track = extract(args.media, start_s=args.start, end_s=args.end, every=args.every, max_side=args.max_side,
                     model_path=args.model, cache=not args.no_cache, progress=False if args.quiet else None)
     if out.suffix.lower() == '.npz': save_track(track, out)

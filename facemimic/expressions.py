@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from .errors import MediaError, OptionError, TooShortError
 from .media import Clip, read_frames
-from .io import atomic_write, json_ready
+from .io import atomic_write, check_writable, csv_safe, json_ready
 from .geometry import similarity_fit, apply_similarity
 from .topology import BLENDSHAPE_NAMES
 from .track import FaceTrack
@@ -26,11 +26,11 @@ from .vocab import EXPRESSIVE_LABELS, LABEL_COLOURS, LABEL_THRESHOLDS, LABELS, N
 
 # %% auto #0
 __all__ = ['SMILE_THRESHOLDS', 'SMILE_PRESETS', 'EXPRESSIVENESS_CHANNELS', 'EXPRESSIVENESS_NORMS', 'EXPRESSIVENESS_NORMS_SOURCE',
-           'LEVELS', 'smile_thresholds', 'detect_smiles', 'smile_episodes', 'interval_agreement', 'label_frames',
-           'expression_score', 'class_distribution', 'jump_guard', 'meta_table', 'frame_table', 'per_second',
-           'window_scores', 'expressiveness_norms', 'expressiveness_level', 'Expressiveness', 'expressiveness',
-           'landmarks_frame', 'LandmarkPCA', 'landmark_pca', 'plot_landmark_pca', 'draw_annotations', 'write_video',
-           'annotated_frames', 'annotate_video', 'analyze', 'cmd_analyze']
+           'LEVELS', 'ANALYZE_FILES', 'smile_thresholds', 'detect_smiles', 'smile_episodes', 'interval_agreement',
+           'label_frames', 'expression_score', 'class_distribution', 'jump_guard', 'meta_table', 'frame_table',
+           'per_second', 'window_scores', 'expressiveness_norms', 'expressiveness_level', 'Expressiveness',
+           'expressiveness', 'landmarks_frame', 'LandmarkPCA', 'landmark_pca', 'plot_landmark_pca', 'draw_annotations',
+           'write_video', 'annotated_frames', 'annotate_video', 'analyze', 'cmd_analyze']
 
 # %% ../nbs/08_expressions.ipynb #8694cc49
 SMILE_THRESHOLDS = {'mouthSmileLeft': 0.214, 'mouthSmileRight': 0.207, 'mouthPressLeft': 0.0018,
@@ -227,7 +227,7 @@ def frame_table(track:FaceTrack, # a face track
     meta = meta_table(track) if meta is None else meta
     cols = {'frame': track.frame_index, 'time_s': np.round(track.timestamps, 6), 'face': track.face_mask, 'status': meta.status.to_numpy(),
             'label': labels.label.to_numpy(), 'reason': labels.reason.to_numpy(), 'intensity': labels.intensity.to_numpy(),
-            'smile': detect_smiles(track, th)}
+            'smile': pd.array(np.where(track.face_mask, detect_smiles(track, th), None), dtype='boolean')} # empty without a face
     names = list(dict.fromkeys(list(SMILE_THRESHOLDS) + list(th)))
     cols.update({n: _blendshape(track, n) for n in names})
     cols.update({'yaw_deg': track.pose[:, 0], 'pitch_deg': track.pose[:, 1], 'roll_deg': track.pose[:, 2]})
@@ -242,7 +242,7 @@ def per_second(frames:pd.DataFrame, # from `frame_table`
         faces = g[g.face]
         top = faces.label.value_counts()
         rows.append({'second': int(s), 'start_s': float(g.time_s.min()), 'end_s': float(g.time_s.max()), 'frames': len(g),
-                     'face_frames': len(faces), 'smile_frames': int(g.smile.sum()),
+                     'face_frames': len(faces), 'smile_frames': int(g.smile.fillna(False).sum()),
                      'smile_share': float(g.smile.sum() / len(faces)) if len(faces) else float('nan'),
                      'smile': bool(len(faces) and g.smile.sum() / len(faces) >= 0.5), 'label': top.index[0] if len(top) else 'no-face'})
     return pd.DataFrame(rows)
@@ -465,10 +465,18 @@ def draw_annotations(image:np.ndarray, # (H, W, 3) uint8 RGB frame
     return img
 
 # %% ../nbs/08_expressions.ipynb #c4852f3c
+def _bundled_ffmpeg()->str|None:
+    "The ffmpeg binary of the imageio-ffmpeg wheel (a requirement), or None if it is missing."
+    try:
+        import imageio_ffmpeg
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except Exception: return None
+
 def _ffmpeg()->str|None:
-    "Path of an ffmpeg with libx264: `$FACEMIMIC_FFMPEG`, else the one on PATH, else None."
-    exe = os.environ.get('FACEMIMIC_FFMPEG') or shutil.which('ffmpeg') or ('/usr/bin/ffmpeg' if os.path.exists('/usr/bin/ffmpeg') else None)
-    return exe if exe and _has_libx264(exe) else None
+    "Path of an ffmpeg with libx264: `$FACEMIMIC_FFMPEG`, else imageio-ffmpeg's bundled one, else the one on PATH, else None."
+    if os.environ.get('FACEMIMIC_FFMPEG'): candidates = [os.environ['FACEMIMIC_FFMPEG']]
+    else: candidates = [_bundled_ffmpeg(), shutil.which('ffmpeg'), '/usr/bin/ffmpeg' if os.path.exists('/usr/bin/ffmpeg') else None]
+    return next((exe for exe in candidates if exe and _has_libx264(exe)), None)
 
 @lru_cache(maxsize=4)
 def _has_libx264(exe:str)->bool:
@@ -479,9 +487,9 @@ def _has_libx264(exe:str)->bool:
 def write_video(frames, # iterable of (H, W, 3) uint8 RGB frames, all the same size
                 path, # output .mp4
                 fps:float, # frame rate
-                ffmpeg:str|None='auto', # ffmpeg executable; 'auto': `$FACEMIMIC_FFMPEG` or PATH; None: OpenCV only
+                ffmpeg:str|None='auto', # ffmpeg executable; 'auto': `$FACEMIMIC_FFMPEG`, imageio-ffmpeg's, or PATH; None: OpenCV only
                )->str: # the encoder used: 'ffmpeg-libx264', 'opencv-avc1' or 'opencv-mp4v'
-    "Encode frames as an mp4 (H.264 yuv420p with ffmpeg; OpenCV fallback with a warning)."
+    "Encode frames as an mp4 (H.264 yuv420p with ffmpeg, imageio-ffmpeg's by default; OpenCV fallback with a warning)."
     frames = iter(frames)
     first = next(frames, None)
     if first is None: raise MediaError("There are no frames to write: the clip gave no frames.")
@@ -504,7 +512,8 @@ def write_video(frames, # iterable of (H, W, 3) uint8 RGB frames, all the same s
         if writer.isOpened(): break
         writer.release()
     else: raise MediaError("Neither ffmpeg nor OpenCV could write an mp4 here: install ffmpeg (with libx264).")
-    if code == 'mp4v': warnings.warn("ffmpeg was not found: the annotated video uses OpenCV's mp4v codec, which most browsers do not play. Install ffmpeg for H.264.")
+    if code == 'mp4v': warnings.warn("No ffmpeg with libx264 was found: the annotated video uses OpenCV's mp4v codec, which most browsers do not play. "
+                                     "Install the imageio-ffmpeg package (pip install imageio-ffmpeg) for H.264.")
     for f in itertools.chain([first], frames): writer.write(np.ascontiguousarray(f[..., ::-1]))
     writer.release()
     return f'opencv-{code}'
@@ -522,6 +531,7 @@ def annotated_frames(track:FaceTrack, # the clip's face track
         for f in clip:
             i = row.get(f.index)
             if i is None: continue
+            if f.image is None: yield np.zeros((track.height, track.width, 3), np.uint8); continue # a frame that could not be decoded
             yield draw_annotations(f.image, track.landmarks[i] if track.face_mask[i] else None,
                                    labels.label[i] if labels is not None else '', labels.intensity[i] if labels is not None else float('nan'),
                                    track.pose[i], meta.status[i] if meta is not None else 'ok', points, mesh)
@@ -542,17 +552,20 @@ def annotate_video(track:FaceTrack, # the clip's face track (its meta says which
     return used[0]
 
 # %% ../nbs/08_expressions.ipynb #5a894f96
-def _write_csv(df:pd.DataFrame, path:Path): atomic_write(path, lambda tmp: df.to_csv(tmp, index=False), suffix='.csv')
+def _write_csv(df:pd.DataFrame, path:Path): atomic_write(path, lambda tmp: csv_safe(df).to_csv(tmp, index=False), suffix='.csv')
 
 def _write_excel(sheets:dict, path:Path):
     def write(tmp):
         with pd.ExcelWriter(tmp, engine='openpyxl') as xl:
-            for name, df in sheets.items(): df.to_excel(xl, sheet_name=name, index=False)
+            for name, df in sheets.items(): csv_safe(df).to_excel(xl, sheet_name=name, index=False)
     atomic_write(path, write, suffix='.xlsx')
 
 def _write_png(fig, path:Path):
     import matplotlib.pyplot as plt
     atomic_write(path, lambda tmp: fig.savefig(tmp, format='png', dpi=110), suffix='.png'); plt.close(fig)
+
+ANALYZE_FILES = ('frames.csv', 'seconds.csv', 'expressions.xlsx', 'landmarks68.csv', 'landmarks478.csv', 'meta.csv', 'pca.png',
+                 'annotated.mp4', 'annotated.png', 'summary.json') # what `analyze` may write into its folder
 
 def _out_dir(out_dir, create:bool=False)->Path:
     "Check (and with `create`, make) the output folder."
@@ -584,7 +597,7 @@ def analyze(media, # a video or image file
     th = smile_thresholds(smile)
     if points not in (68, 478): raise OptionError(f"points={points!r}: give 68 or 478.")
     expressiveness_norms(norms) # check before the slow part
-    out = _out_dir(out_dir) # a mistake here fails before the slow part
+    out = check_writable(out_dir, folder=True, files=ANALYZE_FILES, what='--out') # a mistake here fails before the slow part
     track = extract(media, start_s, end_s, every, max_side, model_path=model_path, cache=cache, progress=progress)
     _out_dir(out, create=True)
     labels = label_frames(track, th, label_thresholds)
@@ -622,11 +635,11 @@ def analyze(media, # a video or image file
                 'norms_source': ex.norms_source, 'windows': len(ex.windows),
                 'neutral': {'source': ex.neutral.source, 'frames': track.frame_index[ex.neutral.frames].tolist()}}
     except TooShortError as e: expr = {'score': None, 'level': None, 'reason': str(e)}
-    eps = smile_episodes(frames.smile.to_numpy(), track.frame_index, track.timestamps)
+    eps = smile_episodes(frames.smile.fillna(False).to_numpy(bool), track.frame_index, track.timestamps)
     face_frames = int(track.face_mask.sum())
     summary = {
         'media': str(track.meta['path']), 'kind': track.meta['kind'], 'fps': track.fps, 'width': track.width, 'height': track.height,
-        'frames': track.n_frames, 'face_frames': face_frames, 'duration_s': float(track.timestamps[-1] - track.timestamps[0]) if track.n_frames > 1 else 0.0,
+        'frames': track.n_frames, 'face_frames': face_frames, 'coverage': track.meta.get('coverage'), 'duration_s': float(track.timestamps[-1] - track.timestamps[0]) if track.n_frames > 1 else 0.0,
         'status': meta.status.value_counts().reindex(['ok', 'no_face', 'multiple_faces', 'unstable'], fill_value=0).to_dict(),
         'smile': {'preset': smile if isinstance(smile, str) else 'custom', 'thresholds': th, 'frames': int(frames.smile.sum()),
                   'share_of_face_frames': float(frames.smile.sum() / face_frames), 'episodes': eps.to_dict(orient='records')},

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02e_extraction.ipynb #8e28ad4c
 from __future__ import annotations
-import hashlib, json, os
+import hashlib, json, os, shutil, time
 from contextlib import closing
 from pathlib import Path
 from .errors import MediaError, NoFaceError, OptionError
@@ -14,7 +14,7 @@ from .track import TRACK_FORMAT, FaceTrack, FaceTrackBuilder, load_track, save_t
 from .backends import Backend, get_backend
 
 # %% auto #0
-__all__ = ['track_clip', 'default_cache_dir', 'cache_key', 'extract']
+__all__ = ['STALE_TEMP_S', 'track_clip', 'default_cache_dir', 'cache_key', 'extract']
 
 # %% ../nbs/02e_extraction.ipynb #ce7de403
 def track_clip(clip:Clip, # an open clip
@@ -32,12 +32,15 @@ def track_clip(clip:Clip, # an open clip
             from tqdm.auto import tqdm
             frames = tqdm(frames, total=len(clip) or None, desc=Path(info.path).name, unit='frame', leave=False)
         for f in frames:
+            if f.image is None: builder.add(f.index, f.time_s, None, []); continue # a damaged frame: kept as a frame without a face
             size = f.image.shape[1::-1]
             builder.add(f.index, f.time_s, f.image, detector.detect(f.image, f.time_s))
+    if size is None and builder.rows: raise MediaError(f"{info.path}: none of its frames could be decoded: the file is damaged; copy or export it again.")
     if not builder.rows: raise MediaError(f"{info.path} gave no frames between the chosen start and end: check start_s/end_s against its length ({info.duration_s:.2f} s).")
     meta = dict(path=info.path, kind=info.kind, fps=info.fps, width=int(size[0]), height=int(size[1]), source_width=info.width,
                 source_height=info.height, frame_count=info.frame_count, rotation_deg=info.rotation_deg, model_sha256=backend.model_sha256,
-                versions=backend.versions(), options=dict(options or {}), warnings=list(info.warnings))
+                versions=backend.versions(), options=dict(options or {}), warnings=list(info.warnings),
+                coverage=clip.coverage or dict(frames=len(builder.rows), decoded=len(builder.rows), missing=0, missing_ranges_s=[]))
     return builder.build(meta)
 
 # %% ../nbs/02e_extraction.ipynb #4755d615
@@ -58,6 +61,34 @@ def cache_key(path, # the video or image file
     return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()
 
 # %% ../nbs/02e_extraction.ipynb #8fa0ba86
+STALE_TEMP_S = 3600 # a cache temporary file older than this was left by a killed process, and is removed
+
+def _read_cache(entry:Path, notes:list)->FaceTrack|None:
+    "The track cached in `entry`, or None; a broken entry is removed (or, if it cannot be, noted and ignored)."
+    if not (entry.exists() or entry.is_symlink()): return None
+    try: return load_track(entry) # checks every array's name, shape, dtype and range
+    except MediaError: pass
+    try:
+        if entry.is_dir() and not entry.is_symlink(): shutil.rmtree(entry)
+        else: entry.unlink()
+    except OSError as e: notes.append(f"The cache entry {entry} is broken and could not be removed ({e.strerror or type(e).__name__}); "
+                                      "the clip was extracted again. Delete the entry, or set FACEMIMIC_CACHE to a folder you can write to.")
+    return None
+
+def _write_cache(track:FaceTrack, entry:Path, notes:list):
+    "Save `track` as `entry`, first removing temporary files that killed writes left; note it if the cache cannot be written."
+    try:
+        now = time.time()
+        for tmp in entry.parent.glob('.*.npz.*.npz'):
+            try:
+                if now - tmp.stat().st_mtime > STALE_TEMP_S: tmp.unlink()
+            except OSError: pass
+    except OSError: pass
+    try: save_track(track, entry)
+    except OSError as e:
+        notes.append(f"The cache entry {entry} could not be written ({e.strerror or type(e).__name__}): the result is fine, but the next run "
+                     "will extract again. Set FACEMIMIC_CACHE to a folder you can write to, or pass cache=False (--no-cache).")
+
 def extract(source, # a video or image file
             start_s:float|None=None, # first time to analyse, seconds
             end_s:float|None=None, # last time to analyse, seconds
@@ -77,19 +108,16 @@ def extract(source, # a video or image file
         backend = get_backend(backend, model_path=model_path, max_faces=max_faces, min_confidence=min_confidence)
     elif (model_path, max_faces, min_confidence) != (None, 2, 0.5):
         raise OptionError("model_path, max_faces and min_confidence are MediaPipe's options: give them to the backend object itself.")
-    options = dict(start_s=start_s, end_s=end_s, every=every, max_side=max_side) | backend.options
+    options = dict(start_s=start_s, end_s=end_s, every=clip.every, max_side=clip.max_side) | backend.options
     key = cache_key(clip.info.path, backend.model_sha256, options, backend.name) if cache else None
     entry = Path(cache_dir or default_cache_dir())/f'{key}.npz' if cache else None
-    track = None
-    if entry is not None and entry.exists():
-        try: track = load_track(entry)
-        except MediaError: entry.unlink(missing_ok=True)
+    notes = []
+    track = _read_cache(entry, notes) if entry is not None else None
     if track is None:
         if progress is None: progress = clip.info.kind == 'video' and clip.info.duration_s > 10
         track = track_clip(clip, backend, progress, options)
-        if entry is not None:
-            try: save_track(track, entry)
-            except OSError as e: track.warnings.append(f"Could not write the cache entry {entry} ({e}).")
+        if entry is not None: _write_cache(track, entry, notes)
+    track.warnings.extend(n for n in notes if n not in track.warnings) # the command line prints them
     track.meta['path'] = clip.info.path
     if not track.face_mask.any():
         raise NoFaceError(f"No face was found in {Path(source).name} ({track.n_frames} frames): use a clip where one face is "

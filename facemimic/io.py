@@ -9,9 +9,10 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 import numpy as np
+from .errors import OptionError
 
 # %% auto #0
-__all__ = ['file_sha256', 'atomic_write', 'json_ready', 'package_versions']
+__all__ = ['file_sha256', 'atomic_write', 'json_ready', 'check_writable', 'csv_safe', 'package_versions']
 
 # %% ../nbs/00a_io.ipynb #ebfda671
 @lru_cache(maxsize=16)
@@ -59,6 +60,47 @@ def json_ready(o, # dicts, lists, numpy arrays and scalars, paths, ...
     if isinstance(o, Path): return str(o)
     return o
 
+
+# %% ../nbs/00a_io.ipynb #ddfc6c67
+def _probe_write(folder:Path)->str|None:
+    "None if a file can be created in `folder`, else the reason."
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix='.facemimic-probe.'); os.close(fd); os.unlink(tmp)
+    except OSError as e: return e.strerror or type(e).__name__
+    return None
+
+def check_writable(path, # the output: a file, or a folder with `folder=True`
+                   folder:bool=False, # `path` is a folder to write files into (made if missing)
+                   files:tuple=(), # names of the files that will be written into the folder
+                   what:str='output', # how to name the path in the message, e.g. '--out'
+                  )->Path: # `path`, expanded
+    "Raise `OptionError` unless `path` (a file, or a folder with `files`) can be written; create nothing."
+    p = Path(path).expanduser()
+    if folder and p.exists() and not p.is_dir(): raise OptionError(f"{what} {p} is a file: give a folder to write the results into.")
+    if not folder and p.is_dir(): raise OptionError(f"{what} {p} is a folder: give the path of a file to write.")
+    if folder:
+        for name in files:
+            if (p/name).is_dir(): raise OptionError(f"{what} {p}: {p/name} is a folder, so {name} cannot be written: remove it or give another folder.")
+    q = p.absolute().parent # a report is first written beside its folder, then moved in
+    while not q.exists() and q != q.parent: q = q.parent
+    if not q.is_dir(): raise OptionError(f"{what} {p}: {q} is a file, so nothing can be written under it: give another path.")
+    folders = [q] + ([p] if folder and p.is_dir() and p.absolute() != q else [])
+    for f in folders:
+        reason = _probe_write(f)
+        if reason: raise OptionError(f"{what} {p}: cannot write in {f} ({reason}): give a folder you can write to.")
+    return p
+
+# %% ../nbs/00a_io.ipynb #d635e918
+_FORMULA_START = ('=', '+', '-', '@', '\t', '\r')
+
+def csv_safe(df, # a pandas DataFrame about to be written as CSV or Excel
+            )->object: # the same table, text cells that a spreadsheet would run as formulas prefixed with '
+    "A copy of `df` whose text cells cannot be read as spreadsheet formulas."
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object or str(out[c].dtype) in ('string', 'str'):
+            out[c] = out[c].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
+    return out
 
 # %% ../nbs/00a_io.ipynb #80f8770c
 _DISTRIBUTIONS = {'opencv': ('opencv-contrib-python', 'opencv-python', 'opencv-python-headless', 'opencv-contrib-python-headless')}

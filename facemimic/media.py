@@ -54,7 +54,9 @@ class MediaInfo:
 
 # %% ../nbs/01_media.ipynb #5d1bbbd7
 def _check_path(path)->Path:
-    "Raise `MediaError` unless `path` is an existing, non-empty file."
+    "Raise `MediaError` unless `path` is an existing, non-empty file (`OptionError` if it is not a path at all)."
+    if not isinstance(path, (str, os.PathLike)) or not str(path):
+        raise OptionError(f"{path!r} is not a file path: give the path of a video or image as a string or Path.")
     p = Path(path).expanduser()
     if not p.exists(): raise MediaError(f"{p} does not exist: check the path (relative paths start from {Path.cwd()}).")
     if p.is_dir(): raise MediaError(f"{p} is a folder, not a video or image: give the path of one media file.")
@@ -143,10 +145,33 @@ class Frame:
     "One decoded frame."
     index: int # position of the frame in the file (0-based)
     time_s: float # its timestamp in seconds from the start of the file
-    image: np.ndarray # (H, W, 3) uint8 RGB
+    image: np.ndarray|None # (H, W, 3) uint8 RGB; None when the frame could not be decoded (a damaged file)
+
+def _whole(name:str, value, minimum:int, none:bool=False)->int|None:
+    "`value` as an int of at least `minimum` (None allowed with `none`); raise `OptionError` otherwise."
+    if value is None and none: return None
+    ok = isinstance(value, (int, np.integer, float, np.floating)) and not isinstance(value, (bool, np.bool_)) and float(value).is_integer()
+    if not ok or value < minimum:
+        raise OptionError(f"{name}={value!r}: give a whole number of at least {minimum}" + (", or None." if none else "."))
+    return int(value)
+
+def _seconds(name:str, value)->float|None:
+    "`value` as a finite number of seconds, at least 0, or None; raise `OptionError` otherwise."
+    if value is None: return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) or not math.isfinite(value) or value < 0:
+        raise OptionError(f"{name}={value!r}: give a number of seconds (0 or more), or None.")
+    return float(value)
+
+def _time_ranges(times:list, fps:float)->list:
+    "Runs of consecutive frame times as [(first, last)] (gaps of more than 1.5 frames start a new run)."
+    runs = []
+    for t in sorted(times):
+        if runs and t - runs[-1][1] <= 1.5 / fps: runs[-1][1] = t
+        else: runs.append([t, t])
+    return [tuple(r) for r in runs]
 
 def _resize(img:np.ndarray, max_side:int|None)->np.ndarray:
-    if not max_side or max(img.shape[:2]) <= max_side: return img
+    if img is None or not max_side or max(img.shape[:2]) <= max_side: return img
     s = max_side / max(img.shape[:2])
     return cv2.resize(img, (max(1, round(img.shape[1]*s)), max(1, round(img.shape[0]*s))), interpolation=cv2.INTER_AREA)
 
@@ -157,13 +182,13 @@ class Clip:
                  end_s:float|None=None, # last time to read, in seconds (None: to the end)
                  every:int=1, # keep every n-th frame
                  max_side:int|None=None): # shrink frames so that their longer side is at most this
-        if every is None or int(every) != every or every < 1: raise OptionError(f"every={every!r}: give a whole number of at least 1.")
-        if max_side is not None and max_side < 16: raise OptionError(f"max_side={max_side!r}: give at least 16 pixels, or None.")
+        every, max_side = _whole('every', every, 1), _whole('max_side', max_side, 16, none=True)
+        start_s, end_s = _seconds('start_s', start_s), _seconds('end_s', end_s)
         if start_s is not None and end_s is not None and end_s <= start_s:
             raise OptionError(f"end_s={end_s} is not after start_s={start_s}: give an end later than the start.")
         self.info = probe(path)
-        self.start_s, self.end_s, self.every, self.max_side = start_s, end_s, int(every), max_side
-        self._cap = None
+        self.start_s, self.end_s, self.every, self.max_side = start_s, end_s, every, max_side
+        self._cap, self.coverage = None, None
 
     def __len__(self)->int:
         "Expected number of frames the clip yields (from the container's frame count; 0 when it gives none)."
@@ -179,25 +204,59 @@ class Clip:
             yield Frame(0, 0.0, _resize(read_image(self.info.path), self.max_side))
             return
         self._cap = cap = cv2.VideoCapture(self.info.path)
+        fps, n, start, end = self.info.fps, self.info.frame_count, self.start_s or 0.0, self.end_s
+        index, prev_t, kept, seen, failed, since_failure = -1, None, 0, 0, 0, None
+        missing = [] # (index, time) of the frames that could not be decoded
+        def slot(i, t): # one frame position: yield it if it is in the chosen part and one of every n-th
+            nonlocal kept, seen
+            if t < start - 1e-6: return None
+            if end is not None and t > end + 1e-6: return 'end'
+            keep = kept % self.every == 0; kept += 1; seen += 1
+            return keep
         try:
-            fps, index, prev_t, kept = self.info.fps, -1, None, 0
-            start, end = self.start_s or 0.0, self.end_s
             while True:
-                if not cap.grab(): break
-                index += 1
+                if not cap.grab(): # a damaged packet, or the end: keep trying while the container says frames remain
+                    failed += 1
+                    if failed > (2 * max(0, n - index - 1) + 2 if n else 2 * fps + 2): break
+                    since_failure = 0; continue
+                failed = 0
                 pos = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0 # presentation time of the frame just grabbed
-                if prev_t is None: t = pos if math.isfinite(pos) and 0 <= pos < 10.0 / fps else index / fps
+                if since_failure is not None and since_failure < 8 and prev_t is not None and math.isfinite(pos) and pos <= prev_t:
+                    continue # a frame from before the damage, decoded out of order: its slot is already counted
+                if since_failure is not None: since_failure += 1
+                if prev_t is None: t = pos if math.isfinite(pos) and 0 <= pos < 10.0 / fps else 0.0
                 else: t = pos if math.isfinite(pos) and pos > prev_t else prev_t + 1.0 / fps
-                prev_t = t
-                if t < start - 1e-6: continue
-                if end is not None and t > end + 1e-6: break
-                if kept % self.every == 0:
+                gap = round((t - prev_t) * fps) - 1 if prev_t is not None and since_failure is not None else 0
+                for k in range(1, gap + 1): # frames lost to damage: keep their places, without a picture
+                    tk = prev_t + k / fps; missing.append((index + k, tk)); s = slot(index + k, tk)
+                    if s == 'end': return
+                    if s: yield Frame(index + k, float(tk), None)
+                index, prev_t = index + max(gap, 0) + 1, t
+                s = slot(index, t)
+                if s == 'end': break
+                if s:
                     ok, bgr = cap.retrieve()
-                    if not ok or bgr is None: break
-                    yield Frame(index, float(t), _resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), self.max_side))
-                kept += 1
+                    if not ok or bgr is None: missing.append((index, t)); yield Frame(index, float(t), None)
+                    else: yield Frame(index, float(t), _resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), self.max_side))
+            if missing and n: # damage near the end: the frames the container promises are missing too
+                for i in range(index + 1, n):
+                    t = (prev_t or 0) + (i - index) / fps; missing.append((i, t)); s = slot(i, t)
+                    if s == 'end': break
+                    if s: yield Frame(i, float(t), None)
         finally:
             cap.release(); self._cap = None
+            self._report([m for m in missing if start - 1e-6 <= m[1] and (end is None or m[1] <= end + 1e-6)], seen)
+
+    def _report(self, missing:list, frames:int):
+        "Record how much of the chosen part was decoded (`coverage`), and warn about the frames that were not."
+        ranges = _time_ranges([t for _, t in missing], self.info.fps)
+        self.coverage = dict(frames=frames, decoded=frames - len(missing), missing=len(missing),
+                             missing_ranges_s=[[round(a, 3), round(b, 3)] for a, b in ranges])
+        if missing:
+            spans = ', '.join(f"{a:.2f}-{b:.2f} s" for a, b in ranges[:5]) + (', ...' if len(ranges) > 5 else '')
+            msg = (f"{Path(self.info.path).name}: {len(missing)} of {frames} frames could not be decoded ({spans}); they count as "
+                   "frames without a face. The file is damaged: re-export or copy it again for a full analysis.")
+            if msg not in self.info.warnings: self.info.warnings.append(msg)
 
     def close(self):
         "Release the video reader, if one is open."

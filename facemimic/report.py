@@ -36,8 +36,9 @@ def frames_table(result:MimicResult, # a comparison
         rows = np.arange(n)
         in_ep = (rows >= seg.onset_row) & (rows <= seg.offset_row) if seg.moved and seg.onset_row is not None else np.zeros(n, bool)
         df = pd.DataFrame(dict(clip=role, row=rows, frame=f.frame_index.astype(int), time_s=np.round(f.times, 4), face=f.face_mask.astype(bool),
-                               in_episode=in_ep, apex=rows == seg.apex_row, activation=np.round(getattr(result, f'{role}_activation'), 5)))
-        for c in chans: df[f'delta_{c}'] = np.round(f.delta[:, f.channels.index(c)], 5)
+                               in_episode=in_ep, apex=rows == seg.apex_row,
+                               activation=np.where(f.face_mask, np.round(getattr(result, f'{role}_activation'), 5), np.nan))) # empty without a face
+        for c in chans: df[f'delta_{c}'] = np.where(f.face_mask, np.round(f.delta[:, f.channels.index(c)], 5), np.nan)
         df['aligned_rows'] = [' '.join(str(j) for j in sorted(m)) for m in matched]
         df['aligned_frames'] = [' '.join(str(int(g.frame_index[j])) for j in sorted(m)) for m in matched]
         parts.append(df)
@@ -366,7 +367,7 @@ def render_markdown(blocks:list, # from `report_blocks`
                    )->str: # Markdown text
     "A report as Markdown; figures refer to the PNG files beside it."
     out = []
-    for b in blocks:
+    for b in _markdown_safe(blocks):
         kind = b[0]
         if kind == 'title': out += [f'# {b[1]}', '', b[2]]
         elif kind == 'score': out += [f'**Score {b[1]:.0f}/100.** {b[2]}']
@@ -400,7 +401,7 @@ def render_text(blocks:list, # from `report_blocks`
     "A report as plain text."
     wrap = lambda s, **kw: textwrap.fill(str(s).replace('`', ''), width, **kw)
     out = []
-    for b in blocks:
+    for b in _text_safe(blocks):
         kind = b[0]
         if kind == 'title': out += [b[1], '=' * len(b[1]), b[2]]
         elif kind == 'score': out += [wrap(f'SCORE {b[1]:.0f}/100. {b[2]}')]
@@ -411,6 +412,24 @@ def render_text(blocks:list, # from `report_blocks`
         elif kind == 'figure': out += [wrap(f'[Figure {b[1]}: {b[2]}] {b[3]}')]
         out.append('')
     return '\n'.join(out)
+
+# %% ../nbs/10_report.ipynb #0d42440e
+_CONTROL = re.compile(r'[\x00-\x1f\x7f\u2028\u2029]')
+
+def _md_escape(s)->str:
+    "Markdown text with HTML and link syntax neutralised outside `code` spans, and no line breaks."
+    parts = _CONTROL.sub(' ', str(s)).split('`')
+    for k in range(0, len(parts), 2): # outside code spans
+        parts[k] = (parts[k].replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;').replace('[', '\\[').replace(']', '\\]'))
+    return '`'.join(parts)
+
+def _map_blocks(blocks:list, f)->list:
+    "The blocks with `f` applied to every string in them (not figure file names)."
+    g = lambda v: f(v) if isinstance(v, str) else [g(x) for x in v] if isinstance(v, (list, tuple)) else v
+    return [(b[0], b[1], *[g(v) for v in b[2:]]) if b[0] == 'figure' else (b[0], *[g(v) for v in b[1:]]) for b in blocks]
+
+def _markdown_safe(blocks:list)->list: return _map_blocks(blocks, _md_escape)
+def _text_safe(blocks:list)->list: return _map_blocks(blocks, lambda s: _CONTROL.sub(' ', s))
 
 # %% ../nbs/10_report.ipynb #1e7aee33
 def _publish(tmp:Path, out:Path):

@@ -141,6 +141,7 @@ def read_saved_result(path, # an `.npz` file written by `save_result`
         with np.load(p, allow_pickle=False) as z:
             tracks = {role: track_from_arrays(z, f'{role}__') for role in ('reference', 'imitation')}
             params = json.loads(str(z['parameters']))
+    except MediaError as e: raise MediaError(f"{p} is not a saved facemimic result, or was changed since ({e}): compare the clips again.") from None
     except (KeyError, ValueError, OSError) as e: raise MediaError(f"{p} is not a saved facemimic result ({type(e).__name__}): compare the clips again.") from None
     return tracks, params
 

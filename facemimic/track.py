@@ -108,14 +108,14 @@ class FaceTrackBuilder:
 
     def add(self, index:int, # frame number in the file
             time_s:float, # its timestamp, seconds
-            rgb:np.ndarray, # (H, W, 3) uint8 RGB frame
+            rgb:np.ndarray|None, # (H, W, 3) uint8 RGB frame (None for a frame that could not be decoded, with no faces)
             faces:list, # the `Face`s found in it (may be empty)
            ):
         "Add one frame and the faces a backend found in it."
-        h, w = rgb.shape[:2]
         faces = list(faces or [])
         if not faces:
             self.rows.append((index, time_s, None, None, None, 0, None)); return
+        h, w = rgb.shape[:2]
         k = 0
         if len(faces) > 1:
             self.multi += 1
@@ -172,10 +172,45 @@ def track_arrays(track:FaceTrack, # the track to store
 def track_from_arrays(z, # an open `np.load` file or a dict of arrays
                       prefix:str='', # the prefix given to `track_arrays`
                      )->FaceTrack: # the rebuilt track
-    "Rebuild a track from arrays made by `track_arrays` (an open `np.load` file or a dict)."
-    meta = json.loads(str(z[f'{prefix}meta']))
-    names = meta.pop('blendshape_names'); meta.pop('track_format', None)
-    return FaceTrack(blendshape_names=names, meta=meta, **{k: z[f'{prefix}{k}'] for k in _ARRAYS})
+    "Rebuild a track from arrays made by `track_arrays`; raise `MediaError` saying what is wrong if they are not a track's."
+    missing = [k for k in (*_ARRAYS, 'meta') if f'{prefix}{k}' not in z]
+    if missing: raise MediaError(f"no {', '.join(missing)} array")
+    try: meta = json.loads(str(z[f'{prefix}meta']))
+    except ValueError: raise MediaError("its metadata is not JSON") from None
+    if not isinstance(meta, dict): raise MediaError("its metadata is not a JSON object")
+    names = meta.pop('blendshape_names', None); meta.pop('track_format', None)
+    arrays = {k: z[f'{prefix}{k}'] for k in _ARRAYS}
+    _check_track(arrays, names, meta)
+    return FaceTrack(blendshape_names=list(names), meta=meta, **arrays)
+
+_SHAPES = {'timestamps': (), 'frame_index': (), 'landmarks': (LANDMARK_COUNT, 3), 'blendshapes': (None,), 'matrices': (4, 4), 'pose': (3,),
+           'face_mask': (), 'face_count': (), 'bbox': (4,), 'crops': (CROP_SIZE, CROP_SIZE)} # per-frame shape of each array (None: any)
+_KINDS = {'timestamps': 'f', 'frame_index': 'iu', 'landmarks': 'f', 'blendshapes': 'f', 'matrices': 'f', 'pose': 'f', 'face_mask': 'b',
+          'face_count': 'iu', 'bbox': 'f', 'crops': 'u'} # numpy dtype kinds each array may have
+_RANGES = {'landmarks': 50.0, 'blendshapes': 1.5, 'matrices': 1e4, 'pose': 360.0, 'bbox': 50.0} # largest plausible |value| on rows with a face
+
+def _check_track(arrays:dict, names, meta:dict):
+    "Raise `MediaError` naming the first thing about a track's arrays that no extraction can produce."
+    T = len(np.atleast_1d(arrays['timestamps']))
+    for k, shape in _SHAPES.items():
+        a = arrays[k]
+        if a.dtype.kind not in _KINDS[k]: raise MediaError(f"{k} has dtype {a.dtype}")
+        if a.ndim != 1 + len(shape) or a.shape[0] != T or any(s is not None and s != n for s, n in zip(shape, a.shape[1:])):
+            raise MediaError(f"{k} has shape {a.shape}, expected {(T, *shape)}".replace('None', 'K'))
+    if T == 0: raise MediaError("it has no frames")
+    if not (isinstance(names, list) and all(isinstance(n, str) for n in names) and len(set(names)) == len(names) == arrays['blendshapes'].shape[1]):
+        raise MediaError(f"its blendshape names do not match its {arrays['blendshapes'].shape[1]} blendshape columns")
+    t = arrays['timestamps']
+    if not np.isfinite(t).all() or (np.diff(t) < 0).any() or t[0] < 0: raise MediaError("its timestamps are not finite, increasing seconds")
+    if (arrays['frame_index'] < 0).any(): raise MediaError("its frame numbers are negative")
+    mask = arrays['face_mask']
+    if (arrays['face_count'] < 0).any() or (arrays['face_count'][mask] < 1).any(): raise MediaError("its face counts do not match its face mask")
+    if not np.isfinite(arrays['landmarks'][mask]).all(): raise MediaError("landmarks of frames with a face are not finite")
+    for k, limit in _RANGES.items():
+        v = arrays[k][mask]
+        if np.isinf(v).any() or (np.abs(np.nan_to_num(v)) > limit).any(): raise MediaError(f"{k} has values beyond ±{limit:g}")
+    for k in ('width', 'height'):
+        if not (isinstance(meta.get(k), (int, float)) and meta[k] >= 1): raise MediaError(f"its metadata has no frame {k}")
 
 def save_track(track:FaceTrack, # the track to save
                path, # an `.npz` file to write
@@ -190,7 +225,9 @@ def load_track(path, # an `.npz` file written by `save_track`
     if not p.is_file(): raise MediaError(f"{p} does not exist: give the path of a track saved with FaceTrack.save.")
     try:
         with np.load(p, allow_pickle=False) as z: return track_from_arrays(z)
-    except Exception as e: raise MediaError(f"{p} is not a saved FaceTrack ({type(e).__name__}): extract the clip again.") from None
+    except MediaError as e: reason = str(e)
+    except Exception as e: reason = type(e).__name__
+    raise MediaError(f"{p} is not a saved FaceTrack, or was changed since ({reason}): extract the clip again.")
 
 FaceTrack.save = save_track
 FaceTrack.load = staticmethod(load_track)

@@ -44,14 +44,20 @@ def _versions()->dict:
     import cv2
     return package_versions('facemimic', 'mediapipe') | {'opencv': cv2.__version__, 'numpy': np.__version__}
 
+def _check_options(max_faces, min_confidence):
+    "Raise `OptionError` unless `max_faces` is a whole number of at least 1 and `min_confidence` a number between 0 and 1."
+    if isinstance(max_faces, bool) or not isinstance(max_faces, (int, np.integer)) or max_faces < 1:
+        raise OptionError(f"max_faces={max_faces!r}: give a whole number of at least 1.")
+    if isinstance(min_confidence, bool) or not isinstance(min_confidence, (int, float, np.integer, np.floating)) or not 0 < min_confidence < 1:
+        raise OptionError(f"min_confidence={min_confidence!r}: give a number between 0 and 1.")
+
 class Landmarker:
     "MediaPipe Face Landmarker in VIDEO or IMAGE mode; use as a context manager."
     def __init__(self, video:bool=True, # VIDEO mode (tracking, needs increasing timestamps) or IMAGE mode
                  model_path=None, # a face_landmarker.task file (None: `$FACEMIMIC_MODEL` or the packaged one)
                  max_faces:int=2, # faces to look for in each frame; the largest is kept
                  min_confidence:float=0.5): # detection and tracking confidence
-        if not (isinstance(max_faces, int) and max_faces >= 1): raise OptionError(f"max_faces={max_faces!r}: give a whole number of at least 1.")
-        if not 0 < min_confidence < 1: raise OptionError(f"min_confidence={min_confidence!r}: give a number between 0 and 1.")
+        _check_options(max_faces, min_confidence)
         self.model_path, self.model_sha256 = resolve_model(model_path)
         self.video = video
         from mediapipe.tasks.python import BaseOptions, vision # imported here: MediaPipe takes seconds to load
@@ -107,6 +113,7 @@ class MediaPipeBackend:
     def __init__(self, model_path=None, # a Face Landmarker `.task` file (None: `$FACEMIMIC_MODEL` or the packaged model)
                  max_faces:int=2, # faces to look for per frame; the largest is kept
                  min_confidence:float=0.5): # detection, presence and tracking confidence
+        _check_options(max_faces, min_confidence)
         self.model_path, self.model_sha256 = resolve_model(model_path)
         self.max_faces, self.min_confidence = max_faces, min_confidence
 

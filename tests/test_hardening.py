@@ -1,0 +1,264 @@
+"""Issue 12: every input and output path, tried the way a careless or hostile user would.
+
+Damaged clips, unwritable outputs and caches, tampered saved files, hostile file names, option types,
+custom models. Each test reproduces one item of the issue.
+"""
+from __future__ import annotations
+import json, os, shutil, subprocess, sys
+from pathlib import Path
+import numpy as np
+import pytest
+from facemimic.errors import FacemimicError, MediaError, ModelError, OptionError
+from conftest import facemimic_command
+
+def damaged_copy(src:Path, dst:Path, share:float=0.1)->Path:
+    "A copy of `src` with `share` of its bytes, in the middle, overwritten with noise (the same noise every time)."
+    data = bytearray(Path(src).read_bytes()); a = len(data) * 45 // 100; b = a + int(len(data) * share)
+    data[a:b] = np.random.default_rng(0).integers(0, 256, b - a, dtype=np.uint8).tobytes()
+    dst.write_bytes(data); return dst
+
+def run(*args, env=None, timeout=300)->subprocess.CompletedProcess:
+    return subprocess.run(facemimic_command() + [str(a) for a in args], capture_output=True, text=True, timeout=timeout,
+                          env=dict(os.environ, **(env or {})))
+
+def error_lines(stderr:str)->list:
+    "The lines of stderr a user reads (MediaPipe's and FFmpeg's native log lines left out)."
+    native = ('W0000', 'I0000', 'WARNING: Logging before', 'INFO: Created TensorFlow', '[h264 @', '[mov,mp4')
+    return [l for l in stderr.splitlines() if l.strip() and not l.startswith(native)]
+
+# ---- 1. a clip damaged in the middle ----
+
+def test_damaged_clip_keeps_every_frame_and_warns(sample_media, tmp_path):
+    "A clip with a tenth of its bytes overwritten gives all its frames: the lost ones without a face, a warning and the coverage."
+    from facemimic.extraction import extract
+    clip = damaged_copy(sample_media/'d19_smiles.mp4', tmp_path/'damaged.mp4')
+    track = extract(clip, cache=False)
+    assert track.n_frames == 120 and track.timestamps[-1] == pytest.approx(119 / 30, abs=1e-3)
+    cov = track.meta['coverage']
+    assert cov['frames'] == 120 and 0 < cov['missing'] < 30 and cov['decoded'] == 120 - cov['missing']
+    assert not track.face_mask[track.frame_index == int(round(cov['missing_ranges_s'][0][0] * 30))].any()
+    assert any('could not be decoded' in w and f"{cov['missing']} of 120" in w for w in track.warnings)
+    assert track.face_mask.sum() >= 100
+
+def test_damaged_clip_coverage_in_analyze_summary(sample_media, tmp_path):
+    "`analyze` reports the whole clip's length, and the coverage, for a damaged file."
+    clip = damaged_copy(sample_media/'d19_smiles.mp4', tmp_path/'damaged.mp4')
+    r = run('analyze', clip, '--out', tmp_path/'out', '--no-video', '-q')
+    assert r.returncode == 0, r.stderr
+    s = json.loads((tmp_path/'out'/'summary.json').read_text())
+    assert s['frames'] == 120 and s['duration_s'] == pytest.approx(119 / 30, abs=1e-3)
+    assert s['coverage']['missing'] > 0 and any('could not be decoded' in w for w in s['warnings'])
+
+# ---- 10. option types ----
+
+@pytest.mark.parametrize('options', [dict(every='x'), dict(start_s='1'), dict(end_s=[2]), dict(max_side='x'), dict(every=1.5),
+                                     dict(min_confidence='0.5'), dict(max_faces=2.5)])
+def test_option_of_wrong_type_raises_option_error(sample_media, options):
+    from facemimic.extraction import extract
+    with pytest.raises(OptionError, match='give'): extract(sample_media/'astronaut.png', cache=False, **options)
+
+@pytest.mark.parametrize('source', [None, 3, ['a.mp4']])
+def test_extract_of_a_non_path_raises_option_error(source):
+    from facemimic.extraction import extract
+    with pytest.raises(OptionError, match='not a file path'): extract(source)
+
+# ---- 2. an output that cannot be written fails at once, before the work ----
+
+def unwritable_outputs(tmp_path:Path)->dict:
+    "{case: (command, out)}: outputs that cannot be written, for each command."
+    (tmp_path/'a_file').write_text('x'); (tmp_path/'x.csv').mkdir(); (tmp_path/'x.npz').mkdir()
+    analyzed = tmp_path/'analyzed'; analyzed.mkdir(); (analyzed/'summary.json').mkdir() # a folder where a result file goes
+    report = tmp_path/'report'; report.mkdir(); (report/'report.md').mkdir()
+    return {'extract: a folder named x.csv': ('extract', tmp_path/'x.csv'), 'extract: a folder named x.npz': ('extract', tmp_path/'x.npz'),
+            'extract: under a file': ('extract', tmp_path/'a_file'/'out.csv'), 'extract: unwritable place': ('extract', '/proc/facemimic/out.csv'),
+            'analyze: under a file': ('analyze', tmp_path/'a_file'/'out'), 'analyze: unwritable place': ('analyze', '/proc/facemimic-out'),
+            'analyze: folder holding a folder named summary.json': ('analyze', analyzed),
+            'compare: a file': ('compare', tmp_path/'a_file'), 'compare: under a file': ('compare', tmp_path/'a_file'/'report'),
+            'compare: unwritable place': ('compare', '/proc/facemimic-report'), 'compare: folder holding a folder named report.md': ('compare', report)}
+
+CASES = [
+    'extract: a folder named x.csv', 'extract: a folder named x.npz', 'extract: under a file', 'extract: unwritable place',
+    'analyze: under a file', 'analyze: unwritable place', 'analyze: folder holding a folder named summary.json',
+    'compare: a file', 'compare: under a file', 'compare: unwritable place', 'compare: folder holding a folder named report.md']
+
+@pytest.mark.parametrize('case', CASES)
+def test_unwritable_out_fails_before_the_work(case, sample_media, tmp_path):
+    "One line, exit 2, and no extraction was run (the cache stays empty)."
+    command, out = unwritable_outputs(tmp_path)[case]
+    media = [sample_media/'d19_smiles.mp4'] + ([sample_media/'d0_smile.mp4'] if command == 'compare' else [])
+    cache = tmp_path/'cache'
+    r = run(command, *media, '--out', out, env={'FACEMIMIC_CACHE': str(cache)})
+    lines = error_lines(r.stderr)
+    assert r.returncode == 2 and len(lines) == 1 and lines[0].startswith(f'facemimic {command}: error: --out'), r.stderr
+    assert not cache.exists() or not any(cache.iterdir())
+
+@pytest.mark.skipif(os.geteuid() == 0, reason='root can write in a read-only folder')
+def test_read_only_out_folder_fails_before_the_work(sample_media, tmp_path):
+    ro = tmp_path/'ro'; ro.mkdir(); ro.chmod(0o555)
+    try:
+        r = run('analyze', sample_media/'d19_smiles.mp4', '--out', ro, env={'FACEMIMIC_CACHE': str(tmp_path/'cache')})
+        assert r.returncode == 2 and len(error_lines(r.stderr)) == 1
+    finally: ro.chmod(0o755)
+
+# ---- 3. a cache that cannot be written, or holds a broken entry it cannot remove ----
+
+def cache_entry(media:Path, cache:Path, **options)->Path:
+    "Where `extract(media, cache_dir=cache, **options)` keeps its entry."
+    from facemimic.extraction import cache_key
+    from facemimic.backends.mediapipe import MODEL_SHA256
+    opts = dict(start_s=None, end_s=None, every=1, max_side=None) | options | dict(max_faces=2, min_confidence=0.5)
+    return cache/f'{cache_key(media, MODEL_SHA256, opts)}.npz'
+
+def test_cache_entry_that_is_a_folder_is_recomputed_with_a_warning(sample_media, tmp_path):
+    from facemimic.extraction import extract
+    media, cache = sample_media/'d19_smiles.mp4', tmp_path/'cache'
+    entry = cache_entry(media, cache, every=10); entry.mkdir(parents=True); (entry/'inside').write_text('x')
+    track = extract(media, every=10, cache_dir=cache)
+    assert track.n_frames == 12 and track.face_mask.all()
+    assert entry.is_file() # the folder was replaced by the entry
+
+def test_broken_entry_that_cannot_be_removed_is_recomputed_with_a_warning(sample_media, tmp_path, monkeypatch):
+    "A read-only cache folder holding a corrupt entry (as root, read-only is simulated: removing and writing raise PermissionError)."
+    from facemimic import extraction
+    media, cache = sample_media/'d19_smiles.mp4', tmp_path/'cache'
+    entry = cache_entry(media, cache, every=10); cache.mkdir(); entry.write_bytes(b'corrupt')
+    def refuse(*a, **k): raise PermissionError(13, 'Permission denied')
+    monkeypatch.setattr(Path, 'unlink', refuse); monkeypatch.setattr(extraction, 'save_track', refuse)
+    track = extraction.extract(media, every=10, cache_dir=cache)
+    assert track.n_frames == 12
+    assert any('is broken and could not be removed' in w for w in track.warnings)
+    assert any('could not be written' in w for w in track.warnings)
+
+def test_unwritable_cache_folder_gives_a_warning_not_a_traceback(sample_media, tmp_path):
+    r = run('extract', sample_media/'astronaut.png', '--out', tmp_path/'t.csv', env={'FACEMIMIC_CACHE': '/proc/facemimic-cache'})
+    assert r.returncode == 0, r.stderr
+    assert any(l.startswith('warning: The cache entry') for l in error_lines(r.stderr)) and 'Traceback' not in r.stderr
+
+def test_stale_temporary_cache_files_are_removed(sample_media, tmp_path):
+    "A temporary file left by a killed cache write is removed by the next write, once it is an hour old."
+    from facemimic.extraction import extract
+    media, cache = sample_media/'d19_smiles.mp4', tmp_path/'cache'; cache.mkdir()
+    entry = cache_entry(media, cache, every=10)
+    stale, fresh = cache/f'.{entry.name}.abc123.npz', cache/f'.other.npz.def456.npz'
+    stale.write_bytes(b'half'); fresh.write_bytes(b'half')
+    os.utime(stale, (0, 0))
+    extract(media, every=10, cache_dir=cache)
+    assert not stale.exists() and fresh.exists() and entry.is_file()
+
+# ---- 4. tampered or foreign saved files ----
+
+@pytest.fixture(scope='module')
+def saved_track(sample_media, tmp_path_factory):
+    from facemimic.extraction import extract
+    from facemimic.track import track_arrays
+    track = extract(sample_media/'d19_smiles.mp4', every=10, cache=False)
+    return track, track_arrays(track)
+
+@pytest.mark.parametrize('change', ['10 landmarks', 'pose as text', 'blendshapes x 1e6', 'no crops', 'meta not JSON', '2-D timestamps', 'infinite landmarks'])
+def test_tampered_track_is_refused_by_compare(change, saved_track, sample_media, tmp_path):
+    track, arrays = saved_track
+    a = dict(arrays)
+    if change == '10 landmarks': a['landmarks'] = a['landmarks'][:, :10]
+    elif change == 'pose as text': a['pose'] = a['pose'].astype(str)
+    elif change == 'blendshapes x 1e6': a['blendshapes'] = a['blendshapes'] * 1e6
+    elif change == 'no crops': del a['crops']
+    elif change == 'meta not JSON': a['meta'] = np.array('{not json')
+    elif change == '2-D timestamps': a['timestamps'] = a['timestamps'][:, None]
+    elif change == 'infinite landmarks': a['landmarks'] = a['landmarks'].copy(); a['landmarks'][0, 0, 0] = np.inf
+    np.savez(tmp_path/'bad.npz', **a)
+    r = run('compare', tmp_path/'bad.npz', sample_media/'d19_smiles.mp4', env={'FACEMIMIC_CACHE': str(tmp_path/'cache')})
+    lines = error_lines(r.stderr)
+    assert r.returncode == 2 and len(lines) == 1 and 'is not a saved FaceTrack' in lines[0], r.stderr
+
+def test_tampered_cache_entry_is_recomputed(saved_track, sample_media, tmp_path):
+    "A cache entry with 10 of 478 landmarks is not used: the table has all 478."
+    track, arrays = saved_track
+    cache = tmp_path/'cache'; cache.mkdir()
+    entry = cache_entry(sample_media/'d19_smiles.mp4', cache, every=10)
+    np.savez(entry, **(arrays | {'landmarks': arrays['landmarks'][:, :10]}))
+    r = run('extract', sample_media/'d19_smiles.mp4', '--every', 10, '--out', tmp_path/'t.csv', env={'FACEMIMIC_CACHE': str(cache)})
+    assert r.returncode == 0, r.stderr
+    import pandas as pd
+    cols = pd.read_csv(tmp_path/'t.csv', nrows=1).columns
+    assert 'x_477' in cols and 'z_477' in cols
+
+def test_tampered_saved_result_is_refused(saved_track, tmp_path):
+    from facemimic.result import read_saved_result
+    track, arrays = saved_track
+    a = {f'reference__{k}': v for k, v in arrays.items()} | {f'imitation__{k}': v for k, v in arrays.items()}
+    a['imitation__bbox'] = a['imitation__bbox'][:, :2]
+    np.savez(tmp_path/'result.npz', **a, parameters=np.array('{}'))
+    with pytest.raises(MediaError, match='not a saved facemimic result.*bbox'): read_saved_result(tmp_path/'result.npz')
+
+# ---- 13. no system ffmpeg needed ----
+
+def test_h264_without_a_system_ffmpeg(sample_media, tmp_path):
+    "With no ffmpeg on PATH nor in /usr/bin, the annotated video is still H.264, from the imageio-ffmpeg wheel."
+    code = f'''
+import os, shutil
+from unittest import mock
+from facemimic.expressions import _ffmpeg, write_video
+import numpy as np
+real_exists = os.path.exists
+with mock.patch('shutil.which', return_value=None), mock.patch('os.path.exists', lambda p: False if p == '/usr/bin/ffmpeg' else real_exists(p)):
+    exe = _ffmpeg()
+    print(exe)
+    print(write_video([np.zeros((64, 64, 3), np.uint8)] * 5, {str(tmp_path/'v.mp4')!r}, 10))
+'''
+    env = dict(os.environ, PATH='/nonexistent'); env.pop('FACEMIMIC_FFMPEG', None)
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    exe, encoder = r.stdout.split()
+    assert 'imageio_ffmpeg' in exe and encoder == 'ffmpeg-libx264'
+
+# ---- 9. frames without a face stay empty in the outputs ----
+
+@pytest.fixture(scope='module')
+def damaged_track(sample_media, tmp_path_factory):
+    from facemimic.extraction import extract
+    clip = damaged_copy(sample_media/'d19_smiles.mp4', tmp_path_factory.mktemp('damaged')/'damaged.mp4')
+    track = extract(clip, cache=False)
+    assert (~track.face_mask).sum() > 5
+    return track
+
+def test_compare_frames_table_is_empty_without_a_face(damaged_track, sample_media):
+    from facemimic.compare import compare
+    from facemimic.report import frames_table
+    result = compare(sample_media/'d19_smiles.mp4', damaged_track, cache=False)
+    table = frames_table(result)
+    noface = table[~table.face]
+    assert len(noface) == (~damaged_track.face_mask).sum()
+    cols = ['activation'] + [c for c in table.columns if c.startswith('delta_')]
+    assert noface[cols].isna().all().all() and table[table.face][cols].notna().all().all()
+
+def test_analyze_smile_is_empty_without_a_face(damaged_track):
+    from facemimic.expressions import frame_table
+    frames = frame_table(damaged_track)
+    assert frames.smile[~frames.face].isna().all() and frames.smile[frames.face].notna().all()
+    csv = frames.to_csv(index=False).splitlines()
+    row = csv[1 + int(np.flatnonzero(~frames.face.to_numpy())[0])].split(',')
+    assert row[csv[0].split(',').index('smile')] == ''
+
+# ---- 5. hostile file names in reports and tables ----
+
+def test_hostile_file_name_is_text_in_every_report(sample_media, tmp_path):
+    "A clip named with HTML and newlines appears escaped in report.md, flat in report.txt, and as text in report.html."
+    name = 'x<svg onload=alert(1)>\n# Owned\n<script>alert(2)<\\script>.mp4'
+    try: hostile = tmp_path/name; shutil.copy(sample_media/'d19_smiles.mp4', hostile)
+    except OSError: pytest.skip('this file system refuses such names')
+    r = run('compare', sample_media/'d19_smiles.mp4', hostile, '--out', tmp_path/'report', '-q')
+    assert r.returncode == 0, r.stderr
+    md, txt, html_ = ((tmp_path/'report'/f).read_text() for f in ('report.md', 'report.txt', 'report.html'))
+    for text in (md, html_): assert '<svg' not in text and '<script>' not in text
+    assert '&lt;svg onload=alert(1)&gt;' in md
+    for text in (md, txt): assert not any(l.startswith('# Owned') for l in text.splitlines())
+
+def test_spreadsheet_formulas_are_neutralised(tmp_path):
+    "Text cells that start like a formula are written with a leading quote by every table writer."
+    import pandas as pd
+    from facemimic.cli import _write_table
+    from facemimic.expressions import _write_csv, _write_excel
+    df = pd.DataFrame({'label': ['=HYPERLINK("http://evil")', '+1', 'fine'], 'value': [-1.0, 2.0, 3.0]})
+    _write_table(df, tmp_path/'a.csv'); _write_csv(df, tmp_path/'b.csv'); _write_excel({'s': df}, tmp_path/'c.xlsx')
+    for back in (pd.read_csv(tmp_path/'a.csv'), pd.read_csv(tmp_path/'b.csv'), pd.read_excel(tmp_path/'c.xlsx')):
+        assert list(back.label) == ['\'=HYPERLINK("http://evil")', "'+1", 'fine'] and list(back.value) == [-1.0, 2.0, 3.0]
