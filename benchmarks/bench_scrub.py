@@ -56,7 +56,7 @@ def measure(clip:str)->dict:
     "Every measurement on the 640x480 clip; returns {name: {median, p90, max, n}} in ms."
     import cv2, numpy as np
     from facemimic.compare import compare
-    from facemimic.explorer import AlignmentExplorer, FrameScrubber, FrameSource, encode_jpeg
+    from facemimic.explorer import AlignmentExplorer, FrameScrubber, FrameCache, encode_jpeg
     from facemimic.landmarks import extract
     from facemimic.regions import REGION_NAMES
     track = extract(clip)
@@ -64,7 +64,7 @@ def measure(clip:str)->dict:
     rng = np.random.default_rng(0)
     out = {}
     # baseline: JPEG-encode a 640x480 frame
-    frame = FrameSource(track, max_side=640).frame(60)
+    frame = FrameCache(track, max_side=640).frame(60)
     assert frame.shape == (480, 640, 3)
     base = []
     for _ in range(200):
@@ -81,7 +81,7 @@ def measure(clip:str)->dict:
     t0 = time.perf_counter(); scrub.toggles.toggle_region('jaw')
     out['region toggle (redraws the frame)'] = _summary([1000 * (time.perf_counter() - t0)])
     # a clip too long for the frame budget: frames decoded on demand (8 MB keeps 9 frames)
-    lean = FrameScrubber(track, sources=[FrameSource(track, max_side=640, budget_mb=8)])
+    lean = FrameScrubber(track, sources=[FrameCache(track, max_side=640, budget_mb=8)])
     out['scrubber, 1 clip decoded on demand, forward steps'] = _summary(_time_steps(lean.slider, range(1, T)))
     out['scrubber, 1 clip decoded on demand, random jumps'] = _summary(_time_steps(lean.slider, rng.integers(0, T, 100)))
     # two clips side by side (the clip and itself), both at 640x480

@@ -1,7 +1,7 @@
 "facemimic: measure how well a person imitates a facial expression."
 __version__ = "0.1.0"
 # `import facemimic` stays cheap (no NumPy, OpenCV or MediaPipe): the public names load on first use.
-from .errors import FacemimicError, MediaError, NoFaceError, ModelError, OptionError, TooShortError
+from .errors import FacemimicError, MediaError, NoFaceError, ModelError, OptionError, TooShortError, MissingExtraError
 from .result import MimicResult # NumPy only
 
 def _report(self, directory, # folder to write into (made if missing)

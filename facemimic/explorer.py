@@ -9,15 +9,18 @@ from collections import OrderedDict
 from pathlib import Path
 import cv2
 import numpy as np
-import ipywidgets as widgets
-from bokeh.events import Tap
-from bokeh.layouts import column, row as bokeh_row
-from bokeh.models import ColumnDataSource, HoverTool, Span
-from bokeh.plotting import figure
-from jupyter_bokeh import BokehModel
+from .errors import MediaError, MissingExtraError, OptionError
+try: # the app extra
+    import ipywidgets as widgets
+    from bokeh.events import Tap
+    from bokeh.layouts import column, row as bokeh_row
+    from bokeh.models import ColumnDataSource, HoverTool, Span
+    from bokeh.plotting import figure
+    from jupyter_bokeh import BokehModel
+except ModuleNotFoundError as e:
+    raise MissingExtraError(f'The interactive explorers need the app extra, and {e.name} is not installed: pip install "facemimic[app]".') from None
 from .compare import load_result
 from .result import MimicResult
-from .errors import MediaError, OptionError
 from .geometry import apply_similarity, similarity_fit
 from .topology import CROP_SIZE, canonical_face, crop_template
 from .track import FaceTrack, load_track
@@ -27,7 +30,7 @@ from .plots import region_colours
 from .regions import REGION_NAMES, channel_index, regions
 
 # %% auto #0
-__all__ = ['BOKEH_RESOURCES', 'REGION_COLORS', 'POSE_WARNING_DEG', 'EVENT_COLORS', 'load_bokeh', 'FrameSource', 'draw_landmarks',
+__all__ = ['BOKEH_RESOURCES', 'REGION_COLORS', 'POSE_WARNING_DEG', 'EVENT_COLORS', 'load_bokeh', 'FrameCache', 'draw_landmarks',
            'encode_jpeg', 'frame_status', 'pose_text', 'RegionToggles', 'FrameScrubber', 'phase', 'AlignmentExplorer',
            'ResultExplorer', 'explore']
 
@@ -61,7 +64,7 @@ def _crop_points(track:FaceTrack)->np.ndarray:
         out[ok] = apply_similarity(px[ok], s, R, t)
     return out
 
-class FrameSource:
+class FrameCache:
     "The frames of a track's clip for display (BGR, longer side at most `max_side`), or its aligned face crops when the file is gone."
     def __init__(self, track:FaceTrack, # the clip's track; its `meta['path']` is the media file
                  max_side:int=640, # longer side of the frames shown, pixels
@@ -363,7 +366,7 @@ class FrameScrubber(_FramesView):
     def __init__(self, tracks, # a FaceTrack, or a list of one or two
                  labels=None, # a name per clip (default: the file names)
                  toggles:RegionToggles|None=None, # shared region toggles (None: its own, shown under the frames)
-                 sources=None, # a FrameSource per clip (None: made here)
+                 sources=None, # a FrameCache per clip (None: made here)
                  max_side:int|None=None, # longer side of the frames shown (None: 640 for one clip, 400 for two)
                  region_results=None, # RegionResult list of a comparison, to show region scores
                  jpeg_quality:int=80): # JPEG quality of the frames sent, 1-100
@@ -373,7 +376,7 @@ class FrameScrubber(_FramesView):
         n = len(self.tracks)
         self.labels = list(labels or [Path(str(t.meta.get('path', f'clip {i + 1}'))).name for i, t in enumerate(self.tracks)])
         max_side = max_side or (640 if n == 1 else 400)
-        self.sources = list(sources or [FrameSource(t, max_side) for t in self.tracks])
+        self.sources = list(sources or [FrameCache(t, max_side) for t in self.tracks])
         self.jpeg_quality, self.region_results = jpeg_quality, {r.name: r for r in (region_results or [])}
         # model: the time line and, for each step, the row each clip shows
         clip_times = [_times(t) for t in self.tracks]
@@ -474,13 +477,13 @@ class AlignmentExplorer(_FramesView):
     "Step along the DTW alignment of a comparison: cost matrix and path, aligned frames side by side, region differences."
     def __init__(self, result:MimicResult, # a comparison
                  toggles:RegionToggles|None=None, # shared region toggles (None: its own)
-                 sources=None, # FrameSources of the reference and imitation (None: made here)
+                 sources=None, # FrameCaches of the reference and imitation (None: made here)
                  max_side:int=360, # longer side of the frames shown
                  jpeg_quality:int=80): # JPEG quality of the frames sent, 1-100
         self.result, self.jpeg_quality = result, jpeg_quality
         al, fr, fi = result.alignment, result.reference_features, result.imitation_features
         self.tracks = [result.reference_track, result.imitation_track]
-        self.sources = list(sources or [FrameSource(t, max_side) for t in self.tracks])
+        self.sources = list(sources or [FrameCache(t, max_side) for t in self.tracks])
         # model: the path in rows and seconds, and each region's change and difference along it
         self.path = np.asarray(al.path)
         self.path_times = np.stack([fr.times[self.path[:, 0]], fi.times[self.path[:, 1]]], 1)
@@ -596,7 +599,7 @@ class ResultExplorer:
         self.result = result
         active = [r.name for r in result.regions if r.active]
         self.toggles = RegionToggles(active or None, active)
-        self.sources = [FrameSource(result.reference_track, max_side), FrameSource(result.imitation_track, max_side)]
+        self.sources = [FrameCache(result.reference_track, max_side), FrameCache(result.imitation_track, max_side)]
         self.scrubber = FrameScrubber([result.reference_track, result.imitation_track], ['reference', 'imitation'], self.toggles,
                                       self.sources, region_results=result.regions, jpeg_quality=jpeg_quality)
         self.alignment = AlignmentExplorer(result, self.toggles, self.sources, jpeg_quality=jpeg_quality)

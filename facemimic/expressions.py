@@ -12,7 +12,7 @@ from typing import Iterator
 import cv2
 import numpy as np
 import pandas as pd
-from .errors import MediaError, OptionError, TooShortError
+from .errors import MediaError, OptionError, TooShortError, deprecated_alias
 from .media import Clip, read_frames
 from .io import atomic_write, check_writable, csv_safe, json_ready
 from .geometry import similarity_fit, apply_similarity
@@ -27,10 +27,10 @@ from .vocab import EXPRESSIVE_LABELS, LABEL_COLOURS, LABEL_THRESHOLDS, LABELS, N
 # %% auto #0
 __all__ = ['SMILE_THRESHOLDS', 'SMILE_PRESETS', 'EXPRESSIVENESS_CHANNELS', 'EXPRESSIVENESS_NORMS', 'EXPRESSIVENESS_NORMS_SOURCE',
            'LEVELS', 'ANALYZE_FILES', 'smile_thresholds', 'detect_smiles', 'smile_episodes', 'interval_agreement',
-           'label_frames', 'expression_score', 'class_distribution', 'jump_guard', 'meta_table', 'frame_table',
-           'per_second', 'window_scores', 'expressiveness_norms', 'expressiveness_level', 'Expressiveness',
-           'expressiveness', 'landmarks_frame', 'LandmarkPCA', 'landmark_pca', 'plot_landmark_pca', 'draw_annotations',
-           'write_video', 'annotated_frames', 'annotate_video', 'analyze', 'cmd_analyze']
+           'label_frames', 'expression_score', 'class_distribution', 'jump_guard', 'meta_table',
+           'expression_frame_table', 'per_second', 'window_scores', 'expressiveness_norms', 'expressiveness_level',
+           'Expressiveness', 'expressiveness', 'landmarks478_table', 'LandmarkPCA', 'landmark_pca', 'plot_landmark_pca',
+           'draw_annotations', 'write_video', 'annotated_frames', 'annotate_video', 'analyze', 'cmd_analyze']
 
 # %% ../nbs/08_expressions.ipynb #8694cc49
 SMILE_THRESHOLDS = {'mouthSmileLeft': 0.214, 'mouthSmileRight': 0.207, 'mouthPressLeft': 0.0018,
@@ -216,11 +216,11 @@ def meta_table(track:FaceTrack, # a face track
                          **{f'bbox_{k}_px': px[:, j].round(1) for j, k in enumerate(('x0', 'y0', 'x1', 'y1'))}})
 
 # %% ../nbs/08_expressions.ipynb #ba6a2e5c
-def frame_table(track:FaceTrack, # a face track
-                smile='default', # smile preset or thresholds
-                labels:pd.DataFrame|None=None, # from `label_frames` (None: computed)
-                meta:pd.DataFrame|None=None, # from `meta_table` (None: computed)
-               )->pd.DataFrame: # one row per analysed frame
+def expression_frame_table(track:FaceTrack, # a face track
+                           smile='default', # smile preset or thresholds
+                           labels:pd.DataFrame|None=None, # from `label_frames` (None: computed)
+                           meta:pd.DataFrame|None=None, # from `meta_table` (None: computed)
+                          )->pd.DataFrame: # one row per analysed frame
     "Per-frame table: status, label, reason, intensity, smile and its blendshapes, head pose."
     th = smile_thresholds(smile)
     labels = label_frames(track, smile) if labels is None else labels
@@ -233,7 +233,7 @@ def frame_table(track:FaceTrack, # a face track
     cols.update({'yaw_deg': track.pose[:, 0], 'pitch_deg': track.pose[:, 1], 'roll_deg': track.pose[:, 2]})
     return pd.DataFrame(cols)
 
-def per_second(frames:pd.DataFrame, # from `frame_table`
+def per_second(frames:pd.DataFrame, # from `expression_frame_table`
               )->pd.DataFrame: # second, start_s, end_s, frames, face_frames, smile_frames, smile_share, smile, label
     "Per-second summary of a frame table, grouped by the frames' own timestamps."
     sec = np.floor(frames.time_s.to_numpy() + 1e-9).astype(int)
@@ -246,6 +246,9 @@ def per_second(frames:pd.DataFrame, # from `frame_table`
                      'smile_share': float(g.smile.sum() / len(faces)) if len(faces) else float('nan'),
                      'smile': bool(len(faces) and g.smile.sum() / len(faces) >= 0.5), 'label': top.index[0] if len(top) else 'no-face'})
     return pd.DataFrame(rows)
+
+# %% ../nbs/08_expressions.ipynb #2a25fc55
+frame_table = deprecated_alias(expression_frame_table, 'frame_table')
 
 # %% ../nbs/08_expressions.ipynb #eda5151a
 EXPRESSIVENESS_CHANNELS = [n for n in EXPRESSION_CHANNELS if not n.startswith('eyeBlink')] # the 41 blendshapes scored
@@ -329,8 +332,8 @@ def expressiveness(track:FaceTrack, # a face track (a video)
                           EXPRESSIVENESS_NORMS_SOURCE if norms is None else 'given by the user', w, neutral)
 
 # %% ../nbs/08_expressions.ipynb #4baec644
-def landmarks_frame(track:FaceTrack, # a face track
-                   )->pd.DataFrame: # frame, time_s, face, yaw/pitch/roll_deg, x_i, y_i, z_i (normalised), x_px_i, y_px_i
+def landmarks478_table(track:FaceTrack, # a face track
+                      )->pd.DataFrame: # frame, time_s, face, yaw/pitch/roll_deg, x_i, y_i, z_i (normalised), x_px_i, y_px_i
     "All 478 landmarks per frame, normalised and in pixels, with frame number, time and head pose."
     n = track.landmarks.shape[1]
     px = track.landmarks_px()
@@ -339,6 +342,9 @@ def landmarks_frame(track:FaceTrack, # a face track
     for a, axis in enumerate('xyz'): cols.update({f'{axis}_{j}': track.landmarks[:, j, a] for j in range(n)})
     for a, axis in enumerate('xy'): cols.update({f'{axis}_px_{j}': px[:, j, a] for j in range(n)})
     return pd.DataFrame(cols)
+
+# %% ../nbs/08_expressions.ipynb #d2c8e57e
+landmarks_frame = deprecated_alias(landmarks478_table, 'landmarks_frame')
 
 # %% ../nbs/08_expressions.ipynb #b5e2c310
 @dataclass
@@ -602,7 +608,7 @@ def analyze(media, # a video or image file
     _out_dir(out, create=True)
     labels = label_frames(track, th, label_thresholds)
     meta = meta_table(track)
-    frames = frame_table(track, th, labels, meta)
+    frames = expression_frame_table(track, th, labels, meta)
     seconds, classes = per_second(frames), class_distribution(labels)
     files = {'frames': 'frames.csv', 'seconds': 'seconds.csv', 'excel': 'expressions.xlsx', 'landmarks68': 'landmarks68.csv',
              'landmarks478': 'landmarks478.csv', 'meta': 'meta.csv'}
@@ -610,7 +616,7 @@ def analyze(media, # a video or image file
     _write_csv(seconds, out/files['seconds'])
     _write_excel({'frames': frames, 'seconds': seconds, 'classes': classes}, out/files['excel'])
     _write_csv(ibug68_frame(track), out/files['landmarks68'])
-    _write_csv(landmarks_frame(track), out/files['landmarks478'])
+    _write_csv(landmarks478_table(track), out/files['landmarks478'])
     _write_csv(meta, out/files['meta'])
     notes = list(track.warnings)
     try:

@@ -12,16 +12,16 @@ import pandas as pd
 from .components import COMPONENTS, component_weights
 from .features import landmark_noise_cm
 from .result import REGION_ACTIVE, SCORE_LEVELS, MimicResult
-from .errors import OptionError
+from .errors import OptionError, deprecated_alias
 from .plots import figure_pngs, score_colour
 
 # %% auto #0
-__all__ = ['COMPONENT_WORDS', 'PARAMETER_WORDS', 'frames_table', 'report_blocks', 'html_fragment', 'render_html',
+__all__ = ['COMPONENT_WORDS', 'PARAMETER_WORDS', 'comparison_frame_table', 'report_blocks', 'html_fragment', 'render_html',
            'score_explanation_html', 'render_markdown', 'render_text', 'write_report']
 
 # %% ../nbs/10_report.ipynb #c5a48a88
-def frames_table(result:MimicResult, # a comparison
-                )->pd.DataFrame: # one row per analysed frame of each clip
+def comparison_frame_table(result:MimicResult, # a comparison
+                          )->pd.DataFrame: # one row per analysed frame of each clip
     "Per-frame features of both clips and their DTW alignment."
     al = result.alignment
     active = list(result.parameters.get('active_channels') or [])
@@ -43,6 +43,9 @@ def frames_table(result:MimicResult, # a comparison
         df['aligned_frames'] = [' '.join(str(int(g.frame_index[j])) for j in sorted(m)) for m in matched]
         parts.append(df)
     return pd.concat(parts, ignore_index=True)
+
+# %% ../nbs/10_report.ipynb #df01d6cb
+frames_table = deprecated_alias(comparison_frame_table, 'frames_table')
 
 # %% ../nbs/10_report.ipynb #12e9b593
 COMPONENT_WORDS = {c.name: (c.title, c.words, c.formula) for c in COMPONENTS.values()} # the registry's words, as (title, words, formula)
@@ -458,7 +461,7 @@ def write_report(result:MimicResult, # a comparison
         (tmp/'report.md').write_text(render_markdown(blocks), encoding='utf-8')
         (tmp/'report.txt').write_text(render_text(blocks), encoding='utf-8')
         (tmp/'result.json').write_text(result.to_json(), encoding='utf-8')
-        frames_table(result).to_csv(tmp/'frames.csv', index=False)
+        comparison_frame_table(result).to_csv(tmp/'frames.csv', index=False)
         names = ['report.html', 'report.md', 'report.txt', 'result.json', 'frames.csv'] + list(pngs)
         _publish(tmp, out)
     finally:

@@ -9,14 +9,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 import numpy as np
-from .errors import MediaError
+from .errors import MediaError, deprecated_alias
 from .io import atomic_write
 from .geometry import pose_from_matrix, similarity_fit
 from .topology import BLENDSHAPE_NAMES, CROP_SIZE, LANDMARK_COUNT, canonical_face, crop_template, mirror_permutation, mirrored_channels
 
 # %% auto #0
 __all__ = ['TRACK_FORMAT', 'FaceTrack', 'align_crop', 'Face', 'FaceTrackBuilder', 'track_arrays', 'track_from_arrays',
-           'save_track', 'load_track', 'track_to_frame', 'mirror_track']
+           'save_track', 'load_track', 'track_table', 'mirror_track']
 
 # %% ../nbs/02b_track.ipynb #385c5a9e
 TRACK_FORMAT = 1 # version of the saved-track layout and of extraction; part of the cache key
@@ -233,9 +233,9 @@ FaceTrack.save = save_track
 FaceTrack.load = staticmethod(load_track)
 
 # %% ../nbs/02b_track.ipynb #bc8862b1
-def track_to_frame(track:FaceTrack, # the track
-                   landmarks:bool=True, # include the 478 x 3 landmark columns
-                  )->pd.DataFrame: # one row per frame
+def track_table(track:FaceTrack, # the track
+                landmarks:bool=True, # include the 478 x 3 landmark columns
+               )->pd.DataFrame: # one row per frame
     "A pandas DataFrame with one row per frame of `track`."
     import pandas as pd
     cols = {'frame': track.frame_index, 'time_s': track.timestamps, 'face': track.face_mask, 'faces': track.face_count,
@@ -246,7 +246,10 @@ def track_to_frame(track:FaceTrack, # the track
         for a, axis in enumerate('xyz'): cols.update({f'{axis}_{j}': track.landmarks[:, j, a] for j in range(track.landmarks.shape[1])})
     return pd.DataFrame(cols)
 
-FaceTrack.to_frame = track_to_frame
+FaceTrack.to_frame = track_table
+
+# %% ../nbs/02b_track.ipynb #0c828e7e
+track_to_frame = deprecated_alias(track_table, 'track_to_frame')
 
 # %% ../nbs/02b_track.ipynb #99450a2d
 def mirror_track(track:FaceTrack, # the track to mirror

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from facemimic.compare import compare, load_result
 from facemimic.errors import MediaError, OptionError
-from facemimic.explorer import (AlignmentExplorer, FrameScrubber, FrameSource, REGION_COLORS, RegionToggles, ResultExplorer,
+from facemimic.explorer import (AlignmentExplorer, FrameScrubber, FrameCache, REGION_COLORS, RegionToggles, ResultExplorer,
                                 draw_landmarks, explore, phase)
 from facemimic.track import FaceTrack
 from facemimic.extraction import extract
@@ -149,15 +149,15 @@ def test_frames_from_crops_when_the_file_is_gone(smiles):
 
 def test_mirrored_track_shows_the_mirrored_frame(sample_media, smiles):
     mirrored = smiles.mirror()
-    a, b = FrameSource(smiles), FrameSource(mirrored)
+    a, b = FrameCache(smiles), FrameCache(mirrored)
     assert np.array_equal(b.frame(10), a.frame(10)[:, ::-1])
     w = a.size[0]
     nose = 1
     assert b.points(10)[nose][0] == pytest.approx(w - a.points(10)[nose][0], abs=1.0)
 
 def test_long_clip_frames_on_demand(smiles):
-    lean = FrameSource(smiles, max_side=240, budget_mb=0.5)
-    full = FrameSource(smiles, max_side=240)
+    lean = FrameCache(smiles, max_side=240, budget_mb=0.5)
+    full = FrameCache(smiles, max_side=240)
     for row in (100, 3, 4, 90, 119):
         assert np.abs(lean.frame(row).astype(int) - full.frame(row)).mean() < 1.0
     assert len(lean._cache) * lean.frame(119).nbytes <= 0.5 * 2 ** 20 + lean.frame(119).nbytes
@@ -281,7 +281,7 @@ def test_region_toggles_model():
     with pytest.raises(OptionError, match='Unknown regions'): t.set_visible(['forehead'])
 
 def test_draw_landmarks_keeps_the_cached_frame(smiles):
-    src = FrameSource(smiles)
+    src = FrameCache(smiles)
     before = src.frame(0).copy()
     out = draw_landmarks(src.frame(0), src.points(0), REGION_NAMES)
     assert np.array_equal(src.frame(0), before) and not np.array_equal(out, before)
