@@ -18,13 +18,23 @@ __all__ = ['REPORT_FILES', 'SMILE_PRESET_NAMES', 'cmd_compare', 'cmd_extract', '
 # %% ../nbs/13_cli.ipynb #841334cd
 REPORT_FILES = ('report.html', 'report.md', 'report.txt', 'result.json', 'frames.csv') # what `report.write_report` writes, besides PNGs
 
+def _neutral_option(value:str|None, flag:str):
+    "A neutral given on the command line: FIRST-LAST frame numbers, or the path of a neutral clip or photo."
+    if value is None: return None
+    m = re.fullmatch(r'\s*(\d+)\s*[-:]\s*(\d+)\s*', value)
+    if m: return (int(m[1]), int(m[2]))
+    if not Path(value).exists(): raise OptionError(f"{flag} {value}: give FIRST-LAST frame numbers (e.g. 0-12) or the path of a neutral clip or photo of the same person.")
+    return value
+
 def cmd_compare(args, # parsed `facemimic compare` options
                )->int: # exit status
-    "facemimic compare REFERENCE IMITATION [--json] [--out DIR] [--mirror] [--expression X]"
+    "facemimic compare REFERENCE IMITATION [--json] [--out DIR] [--mirror] [--expression X] [--reference-neutral N] [--imitation-neutral N]"
     from facemimic.io import check_writable
     if args.out: check_writable(args.out, folder=True, files=REPORT_FILES, what='--out') # say so before the slow part
     from facemimic.compare import compare
     result = compare(args.reference, args.imitation, mirror=args.mirror, expression=args.expression,
+                     reference_neutral=_neutral_option(args.reference_neutral, '--reference-neutral'),
+                     imitation_neutral=_neutral_option(args.imitation_neutral, '--imitation-neutral'),
                      reference_start=args.reference_start, reference_end=args.reference_end,
                      imitation_start=args.imitation_start, imitation_end=args.imitation_end,
                      cache=not args.no_cache, model_path=args.model, progress=False if (args.quiet or args.json) else None)
@@ -114,6 +124,9 @@ def build_parser()->argparse.ArgumentParser: # with every subcommand
     p.add_argument('--out', default=None, metavar='DIR', help='write the report (HTML, Markdown, text, JSON, CSV, PNGs) to DIR')
     p.add_argument('--mirror', action='store_true', help='the imitation was filmed with a selfie camera: swap its left and right')
     p.add_argument('--expression', default=None, help='optional hint: ' + ', '.join(EXPRESSIONS))
+    for role in ('reference', 'imitation'):
+        p.add_argument(f'--{role}-neutral', default=None, metavar='N', help=f"the {role}'s neutral face: FIRST-LAST frame numbers (e.g. 0-12), "
+                       'or a clip or photo of the same person at rest (default: found in the clip)')
     _add_clip_options(p, 'reference-'); _add_clip_options(p, 'imitation-')
     p.add_argument('--model', default=None, help='another face_landmarker.task file')
     p.add_argument('--no-cache', action='store_true', help='neither read nor write the extraction cache')
