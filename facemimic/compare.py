@@ -306,6 +306,7 @@ def compare(reference, # path of a video/image, a saved track (.npz), or a FaceT
             **extract_options, # passed to `extract` for paths (cache, model_path, max_side, ...)
            )->MimicResult: # the score, its components and reasons
     "Compare an imitation with a reference expression."
+    if not isinstance(mirror, (bool, np.bool_)): raise OptionError(f"mirror={mirror!r}: give True (the imitation was filmed with a selfie camera) or False.")
     if expression is not None and expression not in EXPRESSION_HINTS:
         raise OptionError(f"expression={expression!r} is not known: use one of {', '.join(EXPRESSION_HINTS)}, or leave it out.")
     ref_t = _as_track(reference, reference_start, reference_end, 'reference', extract_options)
