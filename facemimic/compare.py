@@ -122,8 +122,8 @@ def _window(seg:Segment, feats:Features)->np.ndarray:
     keep = (feats.times >= seg.onset_s - WINDOW_MARGIN_S) & (feats.times <= seg.offset_s + WINDOW_MARGIN_S)
     return np.flatnonzero(keep)
 
-def _imitation_window(seg:Segment, own:Segment, f:Features)->np.ndarray:
-    "Rows of the imitation to align: its episode of the reference's expression, joined with its own strongest episode when that is within a second of it."
+def _joined_window(seg:Segment, own:Segment, f:Features)->np.ndarray:
+    "Rows of a clip to align: its episode of the reference's expression, joined with its own strongest episode when that is within a second of it."
     if not seg.moved: return _window(own, f)
     rows, extra = _window(seg, f), _window(own, f)
     if own.moved and extra.min() <= rows.max() + f.fps and extra.max() >= rows.min() - f.fps:
@@ -153,11 +153,11 @@ def _episodes(fr:Features, fi:Features, wts:np.ndarray)->dict:
     "Both activation curves on the reference's channels, the episodes on them, and the imitation's own strongest episode."
     act_r, act_i = activation(_rises(fr), wts), activation(_rises(fi), wts)
     seg_r, seg_i = find_episode(act_r, fr.times), find_episode(act_i, fi.times)
-    own = _own_episode(fi)
+    own, own_r = _own_episode(fi), _own_episode(fr)
     # each clip's peak is its own strongest moment: found on the reference's channels, the imitation's would lean towards them
-    plat_r, plat_i = plateau_rows(_own_episode(fr)), plateau_rows(own)
+    plat_r, plat_i = plateau_rows(own_r), plateau_rows(own)
     return dict(reference_activation=act_r, imitation_activation=act_i, reference_segment=seg_r, imitation_segment=seg_i,
-                imitation_own_segment=own, reference_plateau=plat_r, imitation_plateau=plat_i,
+                imitation_own_segment=own, reference_own_segment=own_r, reference_plateau=plat_r, imitation_plateau=plat_i,
                 reference_profile=fr.delta[plat_r].mean(0), imitation_profile=fi.delta[plat_i].mean(0))
 
 def _align(ev:Evidence, active:np.ndarray)->None:
@@ -166,7 +166,8 @@ def _align(ev:Evidence, active:np.ndarray)->None:
     own = ev.imitation.delta[plateau_rows(ev.imitation_own_segment)].mean(0)
     used = active | (np.abs(own) >= max(ACTIVE_MIN, ACTIVE_FRACTION * max(np.abs(own).max(), 1e-9)))
     if not used.any(): used = np.ones(len(fr.channels), bool)
-    rows_r, rows_i = _window(ev.reference_segment, fr), _imitation_window(ev.imitation_segment, ev.imitation_own_segment, fi)
+    rows_r = _joined_window(ev.reference_segment, ev.reference_own_segment, fr) # both clips alike: a clip against itself aligns whole
+    rows_i = _joined_window(ev.imitation_segment, ev.imitation_own_segment, fi)
     if fr.n_frames == 1: rows_i = ev.imitation_plateau # an image has no time course: compare it with the other clip's apex
     if fi.n_frames == 1: rows_r = ev.reference_plateau
     x, y = (fr.delta * ev.focus)[rows_r][:, used], (fi.delta * ev.focus)[rows_i][:, used]

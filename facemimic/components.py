@@ -68,6 +68,7 @@ class Evidence:
     reference_segment: Segment # the reference's episode
     imitation_segment: Segment # the imitation's episode of the reference's expression
     imitation_own_segment: Segment # the imitation's strongest episode of any expression
+    reference_own_segment: Segment # the reference's strongest episode of any expression (its peak)
     reference_plateau: np.ndarray # rows of the reference's apex plateau
     imitation_plateau: np.ndarray # rows of the imitation's apex plateau
     reference_profile: np.ndarray # (C,) the reference's mean blendshape change over its plateau

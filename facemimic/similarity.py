@@ -190,14 +190,14 @@ def asymmetry(delta:np.ndarray, # (C,) blendshape change at the apex
     return 0.0 if left + right < 1e-6 else (left - right) / (left + right)
 
 # %% ../nbs/06_similarity.ipynb #47fce489
-def _warp_errors(ar, tr, ai, ti, ratios, shifts, er, ei, min_overlap, full_overlap):
-    "Mean squared error of every (ratio, shift), inf where the overlap is too small."
+def _warp_errors(ar, tr, ai, ti, ratios, shifts, er, ei, min_overlap, full_overlap, anchor=0.0):
+    "Mean squared error of every (ratio, shift), inf where the overlap is too small; `shift` is the imitation time of the reference's `anchor`."
     errs = np.full((len(ratios), len(shifts)), np.inf)
     for k, s in enumerate(ratios):
-        u = (ti[None] - shifts[:, None]) / s # (S, m) reference time of each imitation frame
+        u = (ti[None] - shifts[:, None]) / s + anchor # (S, m) reference time of each imitation frame
         ok = (u >= -1e-9) & (u <= tr[-1] + 1e-9)
         cov_i = (ok & ei[None]).sum(1) / max(ei.sum(), 1)
-        ur = tr[None] * s + shifts[:, None]
+        ur = (tr[None] - anchor) * s + shifts[:, None]
         cov_r = (((ur >= -1e-9) & (ur <= ti[-1] + 1e-9)) & er[None]).sum(1) / max(er.sum(), 1)
         n = ok.sum(1)
         mse = np.where(ok, (np.interp(u, tr, ar) - ai[None]) ** 2, 0.0).sum(1) / np.maximum(n, 1)
@@ -220,19 +220,20 @@ def time_warp(act_ref:np.ndarray, # (n,) reference activation
     ar, ai = ar / ar.max(), ai / ai.max()
     er, ei = ar >= 0.3, ai >= 0.3
     dt = min(np.median(np.diff(tr)), np.median(np.diff(ti)))
-    step = 2 * np.log(max_ratio) / 72
-    ratios = np.exp(np.arange(-36, 37) * step)
-    shifts = np.arange(-tr[-1] * max_ratio - dt, ti[-1] + dt, dt)
-    errs = _warp_errors(ar, tr, ai, ti, ratios, shifts, er, ei, min_overlap, full_overlap)
+    step = 2 * np.log(max_ratio) / 36 # coarse: ratios 6 % apart, shifts a frame apart (a sudden onset is one frame wide); then a fine pass
+    ratios = np.exp(np.arange(-18, 19) * step)
+    anchor = tr[int(np.argmax(ar))] # shifts move the reference's peak: a change of ratio then keeps the peaks together
+    shifts = np.arange(-(tr[-1] - anchor) * max_ratio - dt, ti[-1] + anchor * max_ratio + dt, dt)
+    errs = _warp_errors(ar, tr, ai, ti, ratios, shifts, er, ei, min_overlap, full_overlap, anchor)
     if not np.isfinite(errs).any(): return None
     k, j = np.unravel_index(np.argmin(errs), errs.shape)
-    fine_r = ratios[k] * np.exp(np.linspace(-step, step, 9))
+    fine_r = ratios[k] * np.exp(np.linspace(-step, step, 13))
     fine_s = shifts[j] + np.linspace(-dt, dt, 9)
-    errs2 = _warp_errors(ar, tr, ai, ti, fine_r, fine_s, er, ei, min_overlap, full_overlap)
+    errs2 = _warp_errors(ar, tr, ai, ti, fine_r, fine_s, er, ei, min_overlap, full_overlap, anchor)
     if np.isfinite(errs2).any() and errs2.min() <= errs[k, j]:
         k2, j2 = np.unravel_index(np.argmin(errs2), errs2.shape); ratio, shift = fine_r[k2], fine_s[j2]
     else: ratio, shift = ratios[k], shifts[j]
-    u = (ti - shift) / ratio; ok = (u >= -1e-9) & (u <= tr[-1] + 1e-9)
+    u = (ti - shift) / ratio + anchor; ok = (u >= -1e-9) & (u <= tr[-1] + 1e-9)
     x, y = np.interp(u[ok], tr, ar), ai[ok]
     corr = float(np.corrcoef(x, y)[0, 1]) if x.std() > 1e-9 and y.std() > 1e-9 else 0.0
-    return dict(shift_s=float(shift), ratio=float(ratio), correlation=corr)
+    return dict(shift_s=float(shift - ratio * anchor), ratio=float(ratio), correlation=corr) # shift of the reference's start
