@@ -101,6 +101,12 @@ def cmd_app(args, # parsed `facemimic app` options
     from facemimic.app import cmd_app
     return cmd_app(args)
 
+def _add_run_options(p):
+    "The options every command that extracts shares: the model, the cache, quiet."
+    p.add_argument('--model', default=None, help='another face_landmarker.task file')
+    p.add_argument('--no-cache', action='store_true', help='neither read nor write the extraction cache')
+    p.add_argument('-q', '--quiet', action='store_true', help='no progress bar or summary')
+
 def build_parser()->argparse.ArgumentParser: # with every subcommand
     "The argument parser of the `facemimic` command."
     parser = argparse.ArgumentParser(prog='facemimic', description='Facial expression analysis and imitation scoring.')
@@ -128,9 +134,7 @@ def build_parser()->argparse.ArgumentParser: # with every subcommand
         p.add_argument(f'--{role}-neutral', default=None, metavar='N', help=f"the {role}'s neutral face: FIRST-LAST frame numbers (e.g. 0-12), "
                        'or a clip or photo of the same person at rest (default: found in the clip)')
     _add_clip_options(p, 'reference-'); _add_clip_options(p, 'imitation-')
-    p.add_argument('--model', default=None, help='another face_landmarker.task file')
-    p.add_argument('--no-cache', action='store_true', help='neither read nor write the extraction cache')
-    p.add_argument('-q', '--quiet', action='store_true', help='no progress bar or summary')
+    _add_run_options(p)
     p.set_defaults(func=cmd_compare)
     p = sub.add_parser('analyze', help='one clip: smiles, expression labels, scores, landmark exports, annotated video',
                        description='Analyse one video or photo and write tables, exports, an annotated video, a PCA plot and summary.json into DIR.')
@@ -144,9 +148,7 @@ def build_parser()->argparse.ArgumentParser: # with every subcommand
     p.add_argument('--no-video', action='store_true', help='do not write the annotated video')
     p.add_argument('--landmarks', type=int, choices=[68, 478], default=68, help='landmarks drawn on the video')
     p.add_argument('--mesh', action='store_true', help='draw the face mesh on the video')
-    p.add_argument('--model', default=None, help='another face_landmarker.task file')
-    p.add_argument('--no-cache', action='store_true', help='neither read nor write the extraction cache')
-    p.add_argument('-q', '--quiet', action='store_true', help='no progress bar or summary')
+    _add_run_options(p)
     p.set_defaults(func=cmd_analyze)
     p = sub.add_parser('app', help='the upload-and-compare app, in your browser (Voilà)',
                        description='Serve the upload-and-compare app with Voilà and open it in your browser.')

@@ -87,11 +87,12 @@ class Evidence:
         return self.reference_segment.moved, self.imitation_own_segment.moved
 
 # %% ../nbs/06a_components.ipynb #13c5fa3a
-def _regions_scores(channels:list, fn:Callable)->dict:
-    "{region name: fn(indices of the region's channels)}."
+def _face_and_regions(ev:Evidence, fn:Callable, face=slice(None))->dict:
+    "{'face': fn(face channels), region: fn(the region's channels)} on 0-100; 0 everywhere when the imitation stays still where the reference moves."
     from facemimic.regions import channel_index, regions
-    idx = channel_index(channels)
-    return {reg.name: fn(idx[reg.name]) for reg in regions()}
+    if ev.reference_segment.moved and not ev.imitation_own_segment.moved: return {'face': 0.0} | {r.name: 0.0 for r in regions()}
+    idx = channel_index(ev.reference.channels)
+    return {'face': _pct(fn(face))} | {reg.name: _pct(fn(idx[reg.name])) for reg in regions()}
 
 def _pct(v:float|None)->float|None: return None if v is None else 100 * max(0.0, v)
 
@@ -106,11 +107,8 @@ def expression_measure(ev:Evidence, # the comparison's evidence
                       )->dict: # {'face': 0-100, region: 0-100}
     "Agreement of the two expression profiles, over the face and per region."
     from facemimic.similarity import profile_agreement
-    from facemimic.regions import regions
-    if not ev.imitation_own_segment.moved and ev.reference_segment.moved: return {'face': 0.0} | {r.name: 0.0 for r in regions()}
     a, b, eps = ev.reference_profile * ev.focus, ev.imitation_profile * ev.focus, ev.blendshape_noise
-    out = {'face': _pct(profile_agreement(a, b, eps))}
-    return out | _regions_scores(ev.reference.channels, lambda ix: _pct(profile_agreement(a[ix], b[ix], eps[ix])))
+    return _face_and_regions(ev, lambda ix: profile_agreement(a[ix], b[ix], eps[ix]))
 
 # %% ../nbs/06a_components.ipynb #5b5f3d5d
 @component('structure', 0.25, 'Shape at the peak',
@@ -143,11 +141,8 @@ def dynamic_measure(ev:Evidence, # the comparison's evidence
                    )->dict: # {'face': 0-100, region: 0-100}
     "Direction agreement of the blendshape changes along the DTW path."
     from facemimic.similarity import direction_agreement
-    from facemimic.regions import regions
-    if not ev.imitation_own_segment.moved and ev.reference_segment.moved: return {'face': 0.0} | {r.name: 0.0 for r in regions()}
     x, y, eps, path = ev.reference.delta * ev.focus, ev.imitation.delta * ev.focus, ev.blendshape_noise, ev.alignment.path
-    out = {'face': _pct(direction_agreement(x[:, ev.used], y[:, ev.used], path, eps[ev.used]))}
-    return out | _regions_scores(ev.reference.channels, lambda ix: _pct(direction_agreement(x[:, ix], y[:, ix], path, eps[ix])))
+    return _face_and_regions(ev, lambda ix: direction_agreement(x[:, ix], y[:, ix], path, eps[ix]), face=ev.used)
 
 # %% ../nbs/06a_components.ipynb #5340b5f5
 @component('static', 0.05, 'Look at the peak',
