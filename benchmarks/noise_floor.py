@@ -27,7 +27,8 @@ from facemimic.features import SMOOTH_S, clean_series, expression_blendshapes, p
 from facemimic.landmarks import BLENDSHAPE_NAMES, apply_similarity, canonical_face, extract, similarity_fit
 from facemimic.regions import EXPRESSION_CHANNELS, regions
 from facemimic.segment import MIN_PEAK
-from facemimic.similarity import DYNAMIC_NOISE, STABLE_LANDMARKS, STRUCTURE_NOISE_CM
+from facemimic.similarity import STABLE_LANDMARKS
+DYNAMIC_NOISE, STRUCTURE_NOISE_CM = 0.02, 0.05 # the guessed ε the package used before these measurements, for comparison
 
 # clip -> person (by eye: one frame of every clip side by side), sex
 CLIPS = {

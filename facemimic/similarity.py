@@ -13,11 +13,12 @@ from skimage.metrics import structural_similarity
 from .geometry import apply_similarity, similarity_fit
 from .topology import CROP_SIZE, canonical_face, crop_template
 from .regions import regions
+from .features import landmark_noise_cm
 
 # %% auto #0
-__all__ = ['STRUCTURE_NOISE_CM', 'STABLE_LANDMARKS', 'DYNAMIC_NOISE', 'DTW_BAND', 'agreement', 'shrink', 'profile_agreement',
-           'face_masks', 'standardise', 'ssim_scores', 'region_landmarks', 'structure_scores', 'Alignment', 'dtw_align',
-           'dynamic_agreement', 'direction_agreement', 'xcorr_lag', 'amplitude_ratio', 'asymmetry', 'time_warp']
+__all__ = ['STABLE_LANDMARKS', 'DTW_BAND', 'agreement', 'shrink', 'profile_agreement', 'face_masks', 'standardise', 'ssim_scores',
+           'region_landmarks', 'structure_scores', 'Alignment', 'dtw_align', 'direction_agreement', 'xcorr_lag',
+           'amplitude_ratio', 'asymmetry', 'time_warp']
 
 # %% ../nbs/06_similarity.ipynb #19e458a9
 def agreement(a:np.ndarray, # movement of the reference (any shape)
@@ -81,7 +82,6 @@ def ssim_scores(crop_a:np.ndarray, # aligned grey crop of the reference's apex
     return {name: float(smap[m].mean()) for name, m in masks.items()}
 
 # %% ../nbs/06_similarity.ipynb #e492a75e
-STRUCTURE_NOISE_CM = 0.05 # ε for landmark displacements, cm
 STABLE_LANDMARKS = [10, 151, 9, 8, 168, 6, 197, 195, 108, 337, 67, 297, 109, 338, 69, 299, 127, 356, 234, 454, 21, 251, 103, 332, 104, 333]
 
 @lru_cache(maxsize=1)
@@ -91,9 +91,10 @@ def region_landmarks()->np.ndarray:
 
 def structure_scores(disp_ref:np.ndarray, # (478, 3) reference apex displacement from neutral, cm
                      disp_imi:np.ndarray, # (478, 3) imitation apex displacement from neutral, cm
-                     noise:float=STRUCTURE_NOISE_CM, # ε, cm
+                     noise:float|None=None, # ε, cm (None: the measured `features.landmark_noise_cm()`)
                     )->dict: # {'face': agreement, region name: agreement}
     "Procrustes agreement of two displacement fields, over all region landmarks and per region."
+    noise = landmark_noise_cm() if noise is None else noise
     T = canonical_face().vertices.astype(float)
     A, B = T + disp_ref[:468], T + disp_imi[:468]
     s, R, t = similarity_fit(B[STABLE_LANDMARKS], A[STABLE_LANDMARKS])
@@ -104,7 +105,6 @@ def structure_scores(disp_ref:np.ndarray, # (478, 3) reference apex displacement
     return out
 
 # %% ../nbs/06_similarity.ipynb #88f8e16e
-DYNAMIC_NOISE = 0.02 # ε for blendshape changes
 DTW_BAND = 0.25 # half-width of the slanted band, as a fraction of the longer series
 
 @dataclass
@@ -139,13 +139,6 @@ def dtw_align(x:np.ndarray, # (n, C) reference series
     return dtw(local, step_pattern='symmetric2', window_type='slantedband', window_args={'window_size': w},
                keep_internals=False, distance_only=False), local, w
 
-def dynamic_agreement(x:np.ndarray, # (n, C) reference series
-                      y:np.ndarray, # (m, C) imitation series
-                      path:np.ndarray, # (K, 2) aligned (row of `x`, row of `y`) pairs
-                      noise:float=DYNAMIC_NOISE, # noise level ε of one value
-                     )->float: # 1 same, 0 unrelated, < 0 opposite
-    "`agreement` of two series summed along an alignment path."
-    return agreement(x[path[:, 0]], y[path[:, 1]], noise)
 
 # %% ../nbs/06_similarity.ipynb #20ebaeb5
 def direction_agreement(x:np.ndarray, # (n, C) reference series
