@@ -288,7 +288,8 @@ def compare_tracks(reference:FaceTrack, # the reference's track
     params = dict(parameters or {}, weights=component_weights(), active_channels=[c for c, a in zip(fr.channels, active) if a],
                   dtw_band=DTW_BAND, step_pattern='symmetric2', smooth_s=SMOOTH_S, onset_fraction=ONSET_FRACTION)
     return MimicResult(float(score), components, timing, region_results, _warnings(reference, imitation, ev), ev.alignment,
-                       _verdict(score, region_results, timing, ev.reference_segment.moved, ev.imitation_own_segment.moved, imi_moved),
+                       _verdict(score, region_results, timing if ev.warp.get('complete') else {}, # a delay is told only when both clips show their whole episode
+                                ev.reference_segment.moved, ev.imitation_own_segment.moved, imi_moved),
                        _summary(reference, fr, ev.reference_segment, ev.reference_plateau),
                        _summary(imitation, fi, ev.imitation_own_segment, ev.imitation_plateau), params, _versions(reference, imitation),
                        {c: float(w) for c, w in zip(fr.channels, wts) if w > 0}, ev.reference_activation, ev.imitation_activation,
