@@ -223,17 +223,17 @@ def damaged_track(sample_media, tmp_path_factory):
 
 def test_compare_frames_table_is_empty_without_a_face(damaged_track, sample_media):
     from facemimic.compare import compare
-    from facemimic.report import frames_table
+    from facemimic.report import comparison_frame_table
     result = compare(sample_media/'d19_smiles.mp4', damaged_track, cache=False)
-    table = frames_table(result)
+    table = comparison_frame_table(result)
     noface = table[~table.face]
     assert len(noface) == (~damaged_track.face_mask).sum()
     cols = ['activation'] + [c for c in table.columns if c.startswith('delta_')]
     assert noface[cols].isna().all().all() and table[table.face][cols].notna().all().all()
 
 def test_analyze_smile_is_empty_without_a_face(damaged_track):
-    from facemimic.expressions import frame_table
-    frames = frame_table(damaged_track)
+    from facemimic.expressions import expression_frame_table
+    frames = expression_frame_table(damaged_track)
     assert frames.smile[~frames.face].isna().all() and frames.smile[frames.face].notna().all()
     csv = frames.to_csv(index=False).splitlines()
     row = csv[1 + int(np.flatnonzero(~frames.face.to_numpy())[0])].split(',')
