@@ -87,7 +87,7 @@ def _add_clip_options(p, prefix:str=''):
     p.add_argument(f'--{prefix}start', type=float, default=None, metavar='S', help='first second to analyse')
     p.add_argument(f'--{prefix}end', type=float, default=None, metavar='S', help='last second to analyse')
 
-SMILE_PRESET_NAMES = ['default', 'swapped', 'mouth'] # the keys of `expressions.SMILE_PRESETS` (not imported: --help stays fast)
+SMILE_PRESET_NAMES = ['mouth', 'six-thresholds', 'swapped'] # the keys of `expressions.SMILE_PRESETS` (not imported: --help stays fast)
 
 def cmd_analyze(args, # parsed `facemimic analyze` options
                )->int: # exit status
@@ -143,7 +143,7 @@ def build_parser()->argparse.ArgumentParser: # with every subcommand
     _add_clip_options(p)
     p.add_argument('--every', type=int, default=1, help='analyse every n-th frame')
     p.add_argument('--max-side', type=int, default=None, help='shrink frames to this longer side first')
-    p.add_argument('--smile', choices=SMILE_PRESET_NAMES, default='default', help="smile thresholds: the issue's default, the swapped variant, or mouth only (recommended)")
+    p.add_argument('--smile', choices=SMILE_PRESET_NAMES, default='mouth', help="smile rule: mouth (both mouth corners up; the default), six-thresholds (also lip press and eye squint), or swapped (six thresholds, smile and squint values swapped)")
     p.add_argument('--norms', default=None, metavar='LOW,HIGH', help='expressiveness cut points between reserved|balanced|expressive')
     p.add_argument('--no-video', action='store_true', help='do not write the annotated video')
     p.add_argument('--landmarks', type=int, choices=[68, 478], default=68, help='landmarks drawn on the video')

@@ -25,27 +25,33 @@ from .ibug68 import IBUG68_GROUPS, ibug68_frame, to_ibug68
 from .vocab import EXPRESSIVE_LABELS, LABEL_COLOURS, LABEL_THRESHOLDS, LABELS, NO_REGION_COLOUR, REGION_COLOURS, rgb
 
 # %% auto #0
-__all__ = ['SMILE_THRESHOLDS', 'SMILE_PRESETS', 'EXPRESSIVENESS_CHANNELS', 'EXPRESSIVENESS_NORMS', 'EXPRESSIVENESS_NORMS_SOURCE',
-           'LEVELS', 'ANALYZE_FILES', 'smile_thresholds', 'detect_smiles', 'smile_episodes', 'interval_agreement',
-           'label_frames', 'expression_score', 'class_distribution', 'jump_guard', 'meta_table',
-           'expression_frame_table', 'per_second', 'window_scores', 'expressiveness_norms', 'expressiveness_level',
-           'Expressiveness', 'expressiveness', 'landmarks478_table', 'LandmarkPCA', 'landmark_pca', 'plot_landmark_pca',
-           'draw_annotations', 'write_video', 'annotated_frames', 'annotate_video', 'analyze', 'cmd_analyze']
+__all__ = ['SMILE_THRESHOLDS', 'SMILE_PRESETS', 'DEFAULT_SMILE', 'MIN_SMILE_S', 'EXPRESSIVENESS_CHANNELS', 'EXPRESSIVENESS_NORMS',
+           'EXPRESSIVENESS_NORMS_SOURCE', 'LEVELS', 'ANALYZE_FILES', 'smile_thresholds', 'detect_smiles',
+           'smile_episodes', 'interval_agreement', 'label_frames', 'expression_score', 'class_distribution',
+           'jump_guard', 'meta_table', 'expression_frame_table', 'per_second', 'window_scores', 'expressiveness_norms',
+           'expressiveness_level', 'Expressiveness', 'expressiveness', 'landmarks478_table', 'LandmarkPCA',
+           'landmark_pca', 'plot_landmark_pca', 'draw_annotations', 'write_video', 'annotated_frames', 'annotate_video',
+           'analyze', 'cmd_analyze']
 
 # %% ../nbs/08_expressions.ipynb #8694cc49
 SMILE_THRESHOLDS = {'mouthSmileLeft': 0.214, 'mouthSmileRight': 0.207, 'mouthPressLeft': 0.0018,
-                    'mouthPressRight': 0.0125, 'eyeSquintLeft': 0.363, 'eyeSquintRight': 0.432} # the documented default
+                    'mouthPressRight': 0.0125, 'eyeSquintLeft': 0.363, 'eyeSquintRight': 0.432} # the six-threshold rule (its names are the frame table's columns)
 SMILE_PRESETS = {
-    'default': SMILE_THRESHOLDS,
+    'mouth': {'mouthSmileLeft': 0.214, 'mouthSmileRight': 0.207},
+    'six-thresholds': SMILE_THRESHOLDS,
     'swapped': {'mouthSmileLeft': 0.363, 'mouthSmileRight': 0.432, 'mouthPressLeft': 0.0018,
                 'mouthPressRight': 0.0125, 'eyeSquintLeft': 0.214, 'eyeSquintRight': 0.207},
-    'mouth': {'mouthSmileLeft': 0.214, 'mouthSmileRight': 0.207},
 } # named threshold sets: a smile needs every listed blendshape above its value
+DEFAULT_SMILE = 'mouth' # the rule used when none is given
+_RENAMED_SMILE = {'default': 'six-thresholds'} # old preset names
 
-def smile_thresholds(smile='default', # a preset name ('default', 'swapped', 'mouth') or a {blendshape: threshold} dict
+def smile_thresholds(smile=DEFAULT_SMILE, # a preset name ('mouth', 'six-thresholds', 'swapped') or a {blendshape: threshold} dict
                     )->dict: # {blendshape name: threshold}
     "Resolve a smile preset name or a threshold dict, checking names and values."
     if isinstance(smile, str):
+        if smile in _RENAMED_SMILE:
+            raise OptionError(f"smile={smile!r}: that rule is now called {_RENAMED_SMILE[smile]!r}; "
+                              f"without a choice the {DEFAULT_SMILE!r} rule is used (choose one of {', '.join(SMILE_PRESETS)}).")
         if smile not in SMILE_PRESETS: raise OptionError(f"smile={smile!r}: choose one of {', '.join(SMILE_PRESETS)}, or give a dict of thresholds.")
         return dict(SMILE_PRESETS[smile])
     if not isinstance(smile, dict) or not smile: raise OptionError(f"smile={smile!r}: give a preset name or a non-empty dict of {{blendshape: threshold}}.")
@@ -58,31 +64,42 @@ def smile_thresholds(smile='default', # a preset name ('default', 'swapped', 'mo
 def _blendshape(track:FaceTrack, name:str)->np.ndarray: return track.blendshapes[:, track.blendshape_names.index(name)]
 
 def detect_smiles(track:FaceTrack, # a face track
-                  smile='default', # preset name or {blendshape: threshold} dict
+                  smile=DEFAULT_SMILE, # preset name or {blendshape: threshold} dict
                  )->np.ndarray: # (T,) bool, True where every listed blendshape is above its threshold
     "Per-frame smile detection from blendshape thresholds; frames without a face are False."
     th = smile_thresholds(smile)
     with np.errstate(invalid='ignore'):
         return np.all([_blendshape(track, k) > v for k, v in th.items()], axis=0) & track.face_mask
 
+
 # %% ../nbs/08_expressions.ipynb #9fabca28
+MIN_SMILE_S = 0.2 # shortest smile episode, in seconds (see "Checking the thresholds on real clips")
+
+def _runs(s:np.ndarray)->tuple:
+    "First and last index of each run of True."
+    edges = np.diff(np.r_[0, s.astype(np.int8), 0])
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+
 def smile_episodes(smile:np.ndarray, # (T,) bool per analysed frame
                    frame_index:np.ndarray, # (T,) frame numbers
                    timestamps:np.ndarray, # (T,) seconds
-                   max_gap:int=0, # bridge interruptions of up to this many analysed frames
-                   min_frames:int=1, # drop episodes shorter than this many analysed frames
-                  )->pd.DataFrame: # one row per episode: start_frame, end_frame, start_s, end_s, frames
-    "Runs of consecutive smile frames."
-    s = np.asarray(smile, bool).copy()
-    idx = np.flatnonzero(s)
-    for a, b in zip(idx[:-1], idx[1:]):
-        if 1 < b - a <= max_gap + 1: s[a:b] = True
-    edges = np.diff(np.r_[0, s.astype(np.int8), 0])
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
-    keep = ends - starts + 1 >= min_frames
+                   max_gap:int=0, # also bridge interruptions of up to this many analysed frames
+                   min_frames:int=1, # also drop episodes shorter than this many analysed frames
+                   min_s:float=MIN_SMILE_S, # shortest episode in seconds: shorter interruptions are bridged, then shorter episodes dropped
+                  )->pd.DataFrame: # one row per episode: start_frame, end_frame, start_s, end_s, frames, duration_s
+    "Runs of consecutive smile frames, at least `min_s` long (a still photo's one frame is kept)."
+    s, t = np.asarray(smile, bool).copy(), np.asarray(timestamps, np.float64)
+    dt = float(np.nanmedian(np.diff(t))) if len(t) > 1 else 0.0 # one analysed frame's length; 0 for a still
+    timed = dt > 0 and min_s > 0
+    starts, ends = _runs(s)
+    for e, b in zip(ends[:-1], starts[1:]): # the interruptions between runs
+        if b - e - 1 <= max_gap or (timed and t[b] - t[e] - dt < min_s - 1e-6): s[e + 1:b] = True
+    starts, ends = _runs(s)
+    duration = t[ends] - t[starts] + dt
+    keep = (ends - starts + 1 >= min_frames) & ((duration >= min_s - 1e-6) if timed else True)
     starts, ends = starts[keep], ends[keep]
     return pd.DataFrame({'start_frame': np.asarray(frame_index)[starts], 'end_frame': np.asarray(frame_index)[ends],
-                         'start_s': np.asarray(timestamps)[starts], 'end_s': np.asarray(timestamps)[ends], 'frames': ends - starts + 1})
+                         'start_s': t[starts], 'end_s': t[ends], 'frames': ends - starts + 1, 'duration_s': duration[keep]})
 
 def interval_agreement(detected:np.ndarray, # (T,) bool per analysed frame
                        frame_index:np.ndarray, # (T,) frame numbers
@@ -96,6 +113,7 @@ def interval_agreement(detected:np.ndarray, # (T,) bool per analysed frame
     tp = int((d & truth).sum())
     return {'agreement': float((d == truth).mean()), 'recall': tp / max(int(truth.sum()), 1),
             'precision': tp / max(int(d.sum()), 1), 'frames': len(f), 'listed': int(truth.sum()), 'detected': int(d.sum())}
+
 
 # %% ../nbs/08_expressions.ipynb #7b9a6bc8
 # LABELS, EXPRESSIVE_LABELS and LABEL_THRESHOLDS are written in `vocab`
@@ -122,7 +140,7 @@ def _rules(track:FaceTrack, smile:dict, th:dict)->list:
             ('eyes-closed', [('eyeBlink', v['eyeBlink'], th['eyes_closed'])], all, None)]
 
 def label_frames(track:FaceTrack, # a face track
-                 smile='default', # smile preset name or threshold dict (see `detect_smiles`)
+                 smile=DEFAULT_SMILE, # smile preset name or threshold dict (see `detect_smiles`)
                  thresholds:dict|None=None, # overrides of `LABEL_THRESHOLDS`
                 )->pd.DataFrame: # one row per frame: frame, time_s, label, reason, intensity
     "One expression label per frame, with the values that decided it and the label's intensity."
@@ -217,7 +235,7 @@ def meta_table(track:FaceTrack, # a face track
 
 # %% ../nbs/08_expressions.ipynb #ba6a2e5c
 def expression_frame_table(track:FaceTrack, # a face track
-                           smile='default', # smile preset or thresholds
+                           smile=DEFAULT_SMILE, # smile preset or thresholds
                            labels:pd.DataFrame|None=None, # from `label_frames` (None: computed)
                            meta:pd.DataFrame|None=None, # from `meta_table` (None: computed)
                           )->pd.DataFrame: # one row per analysed frame
@@ -283,7 +301,7 @@ def window_scores(track:FaceTrack, # a face track
 
 # %% ../nbs/08_expressions.ipynb #0456fdd9
 EXPRESSIVENESS_NORMS = (10.7, 13.06) # tertiles of the reference window scores: (reserved | balanced, balanced | expressive)
-EXPRESSIVENESS_NORMS_SOURCE = ("tertiles of 28 two-second windows (step 0.5 s) of the four shared development clips "
+EXPRESSIVENESS_NORMS_SOURCE = ("tertiles of 28 two-second windows (step 0.5 s) of four short clips "
                                "(d0, d18, d19, single_face: four men posing expressions); a tiny, posed sample, not a population norm")
 LEVELS = ('reserved', 'balanced', 'expressive')
 
@@ -589,7 +607,8 @@ def analyze(media, # a video or image file
             end_s:float|None=None, # last second to analyse
             every:int=1, # analyse every n-th frame
             max_side:int|None=None, # shrink frames to this longer side first
-            smile='default', # smile preset ('default', 'swapped', 'mouth') or thresholds
+            smile=DEFAULT_SMILE, # smile preset ('mouth', 'six-thresholds', 'swapped') or thresholds
+            min_smile_s:float=MIN_SMILE_S, # shortest smile episode in seconds (see `smile_episodes`)
             label_thresholds:dict|None=None, # overrides of `LABEL_THRESHOLDS`
             norms=None, # expressiveness norms: None (packaged), (low, high) or reference window scores
             video:bool=True, # write the annotated video (or image)
@@ -641,14 +660,14 @@ def analyze(media, # a video or image file
                 'norms_source': ex.norms_source, 'windows': len(ex.windows),
                 'neutral': {'source': ex.neutral.source, 'frames': track.frame_index[ex.neutral.frames].tolist()}}
     except TooShortError as e: expr = {'score': None, 'level': None, 'reason': str(e)}
-    eps = smile_episodes(frames.smile.fillna(False).to_numpy(bool), track.frame_index, track.timestamps)
+    eps = smile_episodes(frames.smile.fillna(False).to_numpy(bool), track.frame_index, track.timestamps, min_s=min_smile_s)
     face_frames = int(track.face_mask.sum())
     summary = {
         'media': str(track.meta['path']), 'kind': track.meta['kind'], 'fps': track.fps, 'width': track.width, 'height': track.height,
         'frames': track.n_frames, 'face_frames': face_frames, 'coverage': track.meta.get('coverage'), 'duration_s': float(track.timestamps[-1] - track.timestamps[0]) if track.n_frames > 1 else 0.0,
         'status': meta.status.value_counts().reindex(['ok', 'no_face', 'multiple_faces', 'unstable'], fill_value=0).to_dict(),
         'smile': {'preset': smile if isinstance(smile, str) else 'custom', 'thresholds': th, 'frames': int(frames.smile.sum()),
-                  'share_of_face_frames': float(frames.smile.sum() / face_frames), 'episodes': eps.to_dict(orient='records')},
+                  'share_of_face_frames': float(frames.smile.sum() / face_frames), 'min_episode_s': min_smile_s, 'episodes': eps.to_dict(orient='records')},
         'expression_score': expression_score(labels, meta),
         'expression_score_formula': '100 x mean label intensity over frames with a face, not head-turned, not unstable (neutral and eyes-closed count 0)',
         'classes': {r.label: {'frames': int(r.frames), 'share': float(r.share)} for r in classes.itertuples()},

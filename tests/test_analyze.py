@@ -45,14 +45,18 @@ def test_analyze_finds_the_smiles(d19_out, tmp_path, shared_media):
     summary, _ = d19_out
     listed = [(5, 30), (80, 100), (155, 180), (195, 220), (225, 249)] # ../shared/media/SOURCES.md
     default = summary['smile']['episodes']
-    assert not any(e['start_frame'] <= 30 and e['end_frame'] >= 5 for e in default) # the default misses the first smile (documented)
-    mouth = analyze(shared_media/'d19.mp4', tmp_path, smile='mouth', video=False)['smile']['episodes']
-    for a, b in listed: # the recommended preset finds each listed smile as one episode
-        assert sum(e['start_frame'] <= b and e['end_frame'] >= a for e in mouth) == 1, (a, b, mouth)
+    assert summary['smile']['preset'] == 'mouth' and summary['smile']['min_episode_s'] == 0.2
+    for a, b in listed: # the default rule finds each listed smile as one episode
+        assert sum(e['start_frame'] <= b and e['end_frame'] >= a for e in default) == 1, (a, b, default)
+    assert min(e['duration_s'] for e in default) >= 0.2 # and no episode is shorter than the minimum
+    six = analyze(shared_media/'d19.mp4', tmp_path, smile='six-thresholds', video=False)['smile']['episodes']
+    assert not any(e['start_frame'] <= 30 and e['end_frame'] >= 5 for e in six) # the six-threshold rule misses the first smile (documented)
+    assert [(e['start_frame'], e['end_frame']) for e in six] == [(45, 55), (78, 102), (194, 205), (229, 249)] # its 1-2 frame flickers merged or dropped
 
 def test_analyze_photo(tmp_path, sample_media):
     s = analyze(sample_media/'astronaut.png', tmp_path)
     assert s['frames'] == 1 and s['expressiveness']['score'] is None and (tmp_path/'annotated.png').exists()
+    assert s['smile']['frames'] == 1 and len(s['smile']['episodes']) == 1 # the astronaut's smile (mouthSmile 0.90) counts
 
 def test_bad_input_raises_facemimic_errors(tmp_path, sample_media, fixtures_dir):
     with pytest.raises(MediaError, match='text.mp4'): analyze(fixtures_dir/'text.mp4', tmp_path/'a')
@@ -61,6 +65,7 @@ def test_bad_input_raises_facemimic_errors(tmp_path, sample_media, fixtures_dir)
     (tmp_path/'file').write_text('x')
     with pytest.raises(OptionError, match='is a file'): analyze(sample_media/'astronaut.png', tmp_path/'file')
     with pytest.raises(OptionError, match='choose one of'): analyze(sample_media/'astronaut.png', tmp_path/'d', smile='wide')
+    with pytest.raises(OptionError, match="now called 'six-thresholds'"): analyze(sample_media/'astronaut.png', tmp_path/'d', smile='default')
     with pytest.raises(OptionError, match='68 or 478'): analyze(sample_media/'astronaut.png', tmp_path/'e', points=12)
     with pytest.raises(OptionError, match='norms'): analyze(sample_media/'astronaut.png', tmp_path/'f', norms=(5, 1))
 
