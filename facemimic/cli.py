@@ -13,10 +13,18 @@ from .errors import FacemimicError, OptionError
 from .vocab import EXPRESSIONS # plain data: --help stays fast
 
 # %% auto #0
-__all__ = ['REPORT_FILES', 'SMILE_PRESET_NAMES', 'cmd_compare', 'cmd_extract', 'cmd_analyze', 'cmd_app', 'build_parser', 'main']
+__all__ = ['REPORT_FILES', 'SMILE_PRESET_NAMES', 'cli_words', 'cmd_compare', 'cmd_extract', 'cmd_analyze', 'cmd_app',
+           'build_parser', 'main']
 
 # %% ../nbs/13_cli.ipynb #841334cd
 REPORT_FILES = ('report.html', 'report.md', 'report.txt', 'result.json', 'frames.csv') # what `report.write_report` writes, besides PNGs
+
+def cli_words(text:str, # a message written for Python users
+             )->str: # the same message with command-line flags for the keywords
+    "A message's Python keywords (`reference_neutral=`, `mirror=True`, ...) as the command line's flags."
+    text = re.sub(r'\bmirror=True\b', '--mirror', text)
+    return re.sub(r'\b(reference_neutral|imitation_neutral|expression|reference_start|reference_end|imitation_start|imitation_end|max_side)=',
+                  lambda m: '--' + m[1].replace('_', '-'), text)
 
 def _neutral_option(value:str|None, flag:str):
     "A neutral given on the command line: FIRST-LAST frame numbers, or the path of a neutral clip or photo."
@@ -51,7 +59,7 @@ def cmd_compare(args, # parsed `facemimic compare` options
         if t['latency_s'] is not None: print(f"latency {t['latency_s']:+.2f} s, duration ratio {t['duration_ratio'] or float('nan'):.2f}, amplitude ratio {t['amplitude_ratio'] or 0:.2f}")
         for r in result.regions:
             if r.active or 'moved, but' in r.feedback: print(f"  - {r.feedback}")
-        for w in result.warnings: print(f"warning: {w}")
+        for w in result.warnings: print(f"warning: {cli_words(w)}")
     return 0
 
 def _write_table(df, out:Path):
@@ -78,7 +86,7 @@ def cmd_extract(args, # parsed `facemimic extract` options
     else: _write_table(track.to_frame(landmarks=not args.no_landmarks), out)
     if not args.quiet:
         print(f"{track.n_frames} frames, {int(track.face_mask.sum())} with a face -> {out}", file=sys.stderr)
-        for w in track.warnings: print(f"warning: {w}", file=sys.stderr)
+        for w in track.warnings: print(f"warning: {cli_words(w)}", file=sys.stderr)
     return 0
 
 # %% ../nbs/13_cli.ipynb #2fca45cc
