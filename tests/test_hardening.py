@@ -262,3 +262,66 @@ def test_spreadsheet_formulas_are_neutralised(tmp_path):
     _write_table(df, tmp_path/'a.csv'); _write_csv(df, tmp_path/'b.csv'); _write_excel({'s': df}, tmp_path/'c.xlsx')
     for back in (pd.read_csv(tmp_path/'a.csv'), pd.read_csv(tmp_path/'b.csv'), pd.read_excel(tmp_path/'c.xlsx')):
         assert list(back.label) == ['\'=HYPERLINK("http://evil")', "'+1", 'fine'] and list(back.value) == [-1.0, 2.0, 3.0]
+
+# ---- 6. a damaged custom model ----
+
+def _tflite_buffers(data:bytes)->list:
+    "(start, length) of the data of each buffer of a TFLite flatbuffer (Model.buffers[i].data)."
+    from flatbuffers import encode, number_types as N
+    from flatbuffers.table import Table
+    model = Table(data, encode.Get(N.UOffsetTFlags.packer_type, data, 0))
+    o = model.Offset(4 + 2 * 4); out = [] # field 4 of Model: buffers
+    for i in range(model.VectorLen(o) if o else 0):
+        buf = Table(data, model.Indirect(model.Vector(o) + 4 * i))
+        if (od := buf.Offset(4)): out.append((buf.Vector(od), buf.VectorLen(od)))
+    return out
+
+def model_copy(dst:Path, flip:str|None=None, truncate:str|None=None)->Path:
+    "A copy of the packaged model: as is, with the weights of member `flip` sign-flipped (archive and flatbuffer intact), or member `truncate` cut in half."
+    import zipfile
+    from facemimic.topology import PACKAGED_MODEL
+    with zipfile.ZipFile(PACKAGED_MODEL) as z, zipfile.ZipFile(dst, 'w') as out:
+        for info in z.infolist():
+            data = bytearray(z.read(info.filename))
+            if info.filename == flip:
+                for start, n in _tflite_buffers(bytes(data)):
+                    if n >= 1024: # weights, not shapes
+                        w = np.frombuffer(data, np.uint8, n, start).copy(); w[1::2] ^= 0x80; data[start:start + n] = w.tobytes()
+            if info.filename == truncate: data = data[:len(data) // 2]
+            out.writestr(info, bytes(data))
+    return dst
+
+@pytest.mark.parametrize('member', ['face_landmarks_detector.tflite', 'face_blendshapes.tflite'])
+def test_model_with_flipped_weights_fails_the_sanity_check(member, sample_media, tmp_path):
+    "A model whose weights are flipped loads and runs, but is refused before use with one ModelError sentence."
+    from facemimic.extraction import extract
+    bad = model_copy(tmp_path/'flipped.task', flip=member)
+    with pytest.raises(ModelError, match=r'failed the sanity check .*astronaut.s photo.*: give the path of an intact'):
+        extract(sample_media/'d19_smiles.mp4', every=10, model_path=bad, cache=False)
+
+def test_flipped_model_through_the_environment_gives_one_line(sample_media, tmp_path):
+    bad = model_copy(tmp_path/'flipped.task', flip='face_landmarks_detector.tflite')
+    r = run('extract', sample_media/'astronaut.png', '--out', tmp_path/'t.csv', env={'FACEMIMIC_MODEL': str(bad)})
+    lines = error_lines(r.stderr)
+    assert r.returncode == 2 and len(lines) == 1 and 'failed the sanity check' in lines[0], r.stderr
+    assert not (tmp_path/'t.csv').exists()
+
+def test_broken_model_gives_one_line(sample_media, tmp_path):
+    "A model whose landmark network is cut in half: one line and exit 2, no native log or stack trace."
+    bad = model_copy(tmp_path/'cut.task', truncate='face_landmarks_detector.tflite')
+    r = run('extract', sample_media/'astronaut.png', '--model', bad, '--out', tmp_path/'t.csv')
+    assert r.returncode == 2 and len([l for l in r.stderr.splitlines() if l.strip()]) == 1, r.stderr
+    assert r.stderr.startswith('facemimic extract: error: MediaPipe could not load cut.task')
+
+def test_model_check_runs_once_per_sha256_and_never_for_the_packaged_model(tmp_path, monkeypatch):
+    from facemimic.backends import mediapipe as fmp
+    calls = []
+    real = fmp._model_problem
+    monkeypatch.setattr(fmp, '_model_problem', lambda p: calls.append(p) or real(p))
+    monkeypatch.setattr(fmp, '_CHECKED_MODELS', {})
+    fmp.MediaPipeBackend(); assert calls == []
+    good = model_copy(tmp_path/'copy.task') # re-packed: intact, another sha256
+    assert fmp.file_sha256(good) != fmp.MODEL_SHA256
+    fmp.MediaPipeBackend(model_path=good); fmp.MediaPipeBackend(model_path=good)
+    with fmp.Landmarker(video=False, model_path=good): pass
+    assert calls == [good]
