@@ -325,3 +325,99 @@ def test_model_check_runs_once_per_sha256_and_never_for_the_packaged_model(tmp_p
     fmp.MediaPipeBackend(model_path=good); fmp.MediaPipeBackend(model_path=good)
     with fmp.Landmarker(video=False, model_path=good): pass
     assert calls == [good]
+
+# ---- 7. the app ----
+
+def _port()->int:
+    import socket
+    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+def _get(port:int, host:str|None=None, timeout:float=120)->tuple:
+    "(status, body) of GET / on 127.0.0.1:port, with another Host header if given."
+    import http.client
+    c = http.client.HTTPConnection('127.0.0.1', port, timeout=timeout)
+    c.request('GET', '/', headers={'Host': host} if host else {})
+    r = c.getresponse(); body = r.read().decode(errors='replace'); c.close()
+    return r.status, body
+
+def _wait_listening(port:int, proc, timeout:float=60):
+    import socket, time
+    end = time.time() + timeout
+    while time.time() < end:
+        assert proc.poll() is None, 'the server ended early'
+        try:
+            with socket.create_connection(('127.0.0.1', port), timeout=1): return
+        except OSError: time.sleep(0.3)
+    pytest.fail('the server did not start')
+
+def _listening(port:int)->bool:
+    import socket
+    try:
+        with socket.create_connection(('127.0.0.1', port), timeout=1): return True
+    except OSError: return False
+
+def _start_app(tmp_path, *extra)->tuple:
+    port = _port()
+    log = open(tmp_path/'app.log', 'w')
+    proc = subprocess.Popen(facemimic_command() + ['app', '--port', str(port), '--no-browser', *extra], stdout=log, stderr=subprocess.STDOUT,
+                            cwd=tmp_path, start_new_session=True)
+    return proc, port
+
+def _stop_group(proc):
+    import signal
+    try: os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError: pass
+
+@pytest.mark.parametrize('signame', ['SIGTERM', 'SIGINT'])
+def test_app_rejects_foreign_host_and_stops_on_a_signal(signame, tmp_path):
+    "Host: attacker.example gets 403 (DNS rebinding); the signal stops the server: the port closes and the command exits 0."
+    import signal, time
+    pytest.importorskip('voila')
+    proc, port = _start_app(tmp_path)
+    try:
+        _wait_listening(port, proc)
+        assert _get(port, 'attacker.example')[0] == 403
+        os.kill(proc.pid, getattr(signal, signame)) # the facemimic process only, as systemd or a terminal would
+        assert proc.wait(30) == 0
+        time.sleep(1)
+        assert not _listening(port), 'the Voilà server is still running'
+        log = (tmp_path/'app.log').read_text()
+        assert 'facemimic app: open http://127.0.0.1:' in log and 'facemimic app: stopped' in log
+    finally: _stop_group(proc)
+
+def test_app_ip_that_is_not_an_address_gives_one_line(tmp_path):
+    r = run('app', '--ip', 'not-an-ip', '--no-browser')
+    assert r.returncode == 2 and r.stderr.strip().splitlines() == [r.stderr.strip()] and '--ip not-an-ip: give an IP address' in r.stderr, r.stderr
+
+def test_app_on_the_network_needs_a_token(tmp_path):
+    r = run('app', '--ip', '0.0.0.0', '--print-command')
+    assert r.returncode == 0 and '--Voila.token=' in r.stdout and 'remote' in r.stdout
+
+def test_app_caps_and_culls_kernels(tmp_path):
+    "With a cap of one kernel, a second page load gets 503 and a message; an idle kernel is culled, which frees the place."
+    import time
+    pytest.importorskip('voila')
+    from facemimic.app import voila_command
+    port = _port()
+    log = open(tmp_path/'voila.log', 'w')
+    proc = subprocess.Popen(voila_command(port, open_browser=False, kernels=1, idle_minutes=0.1), stdout=log, stderr=subprocess.STDOUT,
+                            cwd=tmp_path, start_new_session=True)
+    try:
+        _wait_listening(port, proc)
+        assert _get(port)[0] == 200
+        status, body = _get(port)
+        assert status == 503 and 'The app is busy' in body
+        end = time.time() + 60
+        while time.time() < end and not ("Culling 'idle' kernel" in (text := (tmp_path/'voila.log').read_text()) and 'Kernel shutdown' in text):
+            time.sleep(1)
+        while time.time() < end and (status := _get(port)[0]) == 503: time.sleep(2)
+        assert status == 200, (tmp_path/'voila.log').read_text()[-2000:]
+    finally: _stop_group(proc)
+
+def test_app_upload_with_a_300_character_name(tmp_path):
+    "The upload is kept under a shortened name (its suffix kept), and the page says so."
+    pytest.importorskip('ipywidgets')
+    from facemimic.app import ClipInput
+    clip = ClipInput('imitation', tmp_path, [])
+    clip.set_upload('n' * 296 + '.mp4', b'x' * 10)
+    assert clip.path.is_file() and clip.path.suffix == '.mp4' and 'was shortened' in clip.chosen.value
