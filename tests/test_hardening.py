@@ -421,3 +421,17 @@ def test_app_upload_with_a_300_character_name(tmp_path):
     clip = ClipInput('imitation', tmp_path, [])
     clip.set_upload('n' * 296 + '.mp4', b'x' * 10)
     assert clip.path.is_file() and clip.path.suffix == '.mp4' and 'was shortened' in clip.chosen.value
+
+# ---- 11. the content decides, and a guessed frame rate is said ----
+
+def test_mp4_named_jpg_is_read_as_a_video(sample_media, tmp_path):
+    from facemimic.extraction import extract
+    disguised = tmp_path/'clip.jpg'; shutil.copy(sample_media/'d19_smiles.mp4', disguised)
+    track = extract(disguised, every=10, cache=False)
+    assert track.meta['kind'] == 'video' and track.n_frames == 12 and track.face_mask.all()
+
+def test_raw_h264_stream_warns_that_its_frame_rate_is_a_guess(fixtures_dir):
+    from facemimic.media import probe
+    info = probe(fixtures_dir/'raw_stream.h264')
+    assert info.fps_source == 'guessed' and any('raw video stream' in w and '25 fps is assumed' in w for w in info.warnings)
+    assert probe(fixtures_dir/'clip.mkv').warnings == []
