@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_app.ipynb #f51a2bf1
 from __future__ import annotations
-import atexit, base64, contextlib, html, io, itertools, os, re, shlex, shutil, socket, subprocess, sys, tempfile, traceback
+import atexit, base64, contextlib, html, io, ipaddress, itertools, os, re, secrets, shlex, shutil, signal, socket, subprocess, sys, tempfile, traceback
 from pathlib import Path
 from .errors import FacemimicError, OptionError
 from .media import IMAGE_SUFFIXES, PACKAGE_DIR, sample_path
@@ -14,10 +14,14 @@ __all__ = ['EXAMPLE', 'STAGES', 'APP_DIR', 'APP_NOTEBOOK', 'sample_clips', 'Clip
            'voila_command', 'cmd_app']
 
 # %% ../nbs/12_app.ipynb #6be16071
+_NAME_BYTES = 120 # longest upload name kept (file systems allow 255 bytes; the app adds nothing to it)
+
 def _safe_name(name:str)->str:
-    "A file name without folders or odd characters, keeping its suffix."
-    name = re.sub(r'[^\w.\- ]+', '_', Path(str(name)).name).strip(' .')
-    return name or 'upload'
+    "A file name without folders or odd characters, keeping its suffix, shortened to at most `_NAME_BYTES` bytes."
+    name = re.sub(r'[^\w.\- ]+', '_', Path(str(name)).name).strip(' .') or 'upload'
+    stem, suffix = (name[:-len(Path(name).suffix)], Path(name).suffix) if len(Path(name).suffix) <= 10 else (name, '')
+    while len((stem + suffix).encode()) > _NAME_BYTES: stem = stem[:-1]
+    return (stem.rstrip(' .') or 'upload') + suffix
 
 def _size_words(n:int)->str:
     "A file size as people write it: '812 bytes', '45 KB', '3.2 MB'."
@@ -63,7 +67,8 @@ class ClipInput:
         folder = self.folder/f'{self.role}-{self._count}'; folder.mkdir(parents=True, exist_ok=True)
         path = folder/_safe_name(name)
         path.write_bytes(bytes(content))
-        self._set(path, path.name, 'upload', f'uploaded <b>{html.escape(path.name)}</b> ({_size_words(len(content))})')
+        shortened = f'; its name of {len(str(name))} characters was shortened' if path.name != Path(str(name)).name else ''
+        self._set(path, path.name, 'upload', f'uploaded <b>{html.escape(path.name)}</b> ({_size_words(len(content))}{shortened})')
         if self.sample.value is not None: self.sample.value = None
 
     def set_sample(self, name:str, # a file name from `sample_clips()`
@@ -321,24 +326,78 @@ def free_port(ip:str='127.0.0.1', # the address to bind
     with socket.socket() as s:
         s.bind((ip, 0)); return s.getsockname()[1]
 
+def _is_local(ip:str)->bool:
+    "Whether `ip` is this computer only (loopback); `OptionError` when it is not an IP address."
+    if ip == 'localhost': return True
+    try: return ipaddress.ip_address(ip).is_loopback
+    except ValueError: raise OptionError(f"--ip {ip}: give an IP address, such as 127.0.0.1 (this computer only, the default) "
+                                         "or 0.0.0.0 (every address of this computer, to share the app on your network).") from None
+
+def _capped_kernel_manager():
+    "Jupyter's kernel manager with a cap on the kernels running at once (`max_kernels`)."
+    from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+    from tornado.web import HTTPError
+    from traitlets import Integer
+    class CappedKernelManager(AsyncMappingKernelManager):
+        "At most `max_kernels` kernels at once: one more page gets HTTP 503 with a message."
+        max_kernels = Integer(4, config=True, help='kernels (open pages) allowed at once')
+        async def start_kernel(self, *args, **kwargs):
+            if len(self.list_kernel_ids()) >= self.max_kernels:
+                raise HTTPError(503, reason=f"The app is busy: {self.max_kernels} pages are open. Close one, or try again in a few minutes.")
+            return await super().start_kernel(*args, **kwargs)
+    return CappedKernelManager
+
+def __getattr__(name): # `facemimic.app.CappedKernelManager`, made when Voilà asks for it (Jupyter loads only then)
+    if name == 'CappedKernelManager': return _capped_kernel_manager()
+    raise AttributeError(f"module 'facemimic.app' has no attribute {name!r}")
+
 def voila_command(port:int=8866, # port to serve on (0: a free one)
                   ip:str='127.0.0.1', # address to listen on
                   open_browser:bool=True, # open the page in a browser
+                  token:str|None=None, # the token a page needs (required when `ip` is not this computer only)
+                  kernels:int=4, # kernels (open pages) at once
+                  idle_minutes:float=10, # an idle kernel with no page connected is shut down after this long
                  )->list: # the command line, for `subprocess`
     "The command that serves the app with Voilà."
     if not APP_NOTEBOOK.is_file(): raise OptionError(f"The app notebook {APP_NOTEBOOK} is missing: reinstall facemimic.")
+    local = _is_local(ip)
+    if not local and not token: raise OptionError(f"--ip {ip} lets other computers reach the app: give a token.")
     port = port or free_port(ip)
-    return [sys.executable, '-m', 'voila', str(APP_NOTEBOOK), f'--port={port}', f'--Voila.ip={ip}',
-            f'--Voila.config_file_paths={APP_DIR}'] + ([] if open_browser else ['--no-browser'])
+    cull_s = max(1, round(idle_minutes * 60))
+    return ([sys.executable, '-m', 'voila', str(APP_NOTEBOOK), f'--port={port}', f'--Voila.ip={ip}',
+             f'--Voila.config_file_paths={APP_DIR if local else APP_DIR/"remote"}',
+             '--VoilaConfiguration.multi_kernel_manager_class=facemimic.app.CappedKernelManager', f'--CappedKernelManager.max_kernels={kernels}',
+             f'--MappingKernelManager.cull_idle_timeout={cull_s}', f'--MappingKernelManager.cull_interval={max(1, min(60, cull_s // 4))}']
+            + ([f'--Voila.token={token}'] if token else []) + ([] if open_browser else ['--no-browser']))
+
+def _serve(cmd:list)->int:
+    "Run the Voilà server `cmd` until it ends, or until Ctrl+C or SIGTERM, which stop it and its kernels; its exit status (0 when stopped)."
+    proc = subprocess.Popen(cmd, start_new_session=True) # Ctrl+C reaches this process only; it stops the server in order
+    def stop(signum, frame): raise KeyboardInterrupt
+    try: previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError: previous = None # not the main thread
+    try: return proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate() # Voilà shuts its kernels down on SIGTERM
+        try: proc.wait(20)
+        except subprocess.TimeoutExpired: os.killpg(proc.pid, signal.SIGKILL); proc.wait()
+        print("facemimic app: stopped", file=sys.stderr)
+        return 0
+    finally:
+        if previous is not None: signal.signal(signal.SIGTERM, previous)
 
 def cmd_app(args, # parsed `facemimic app` options: port, ip, no_browser, print_command
            )->int: # exit status
     "facemimic app [--port P] [--ip IP] [--no-browser] [--print-command]"
+    local = _is_local(args.ip)
+    token = None if local else secrets.token_urlsafe(24)
     port = args.port or free_port(args.ip)
-    cmd = voila_command(port, args.ip, not args.no_browser)
+    cmd = voila_command(port, args.ip, not args.no_browser, token)
     if args.print_command:
         print(shlex.join(cmd)); return 0
     try: import voila # noqa: F401
     except ImportError: raise OptionError("Voilà is not installed: `pip install voila` (it comes with `pip install \"facemimic[app]\"`).") from None
-    print(f"facemimic app: http://{args.ip}:{port}/ (Ctrl+C to stop)", file=sys.stderr)
-    return subprocess.call(cmd)
+    host = args.ip if local or args.ip not in ('0.0.0.0', '::') else socket.gethostname()
+    host = f'[{host}]' if ':' in host else host
+    print(f"facemimic app: open http://{host}:{port}/{f'?token={token}' if token else ''} (Ctrl+C to stop)", file=sys.stderr)
+    return _serve(cmd)

@@ -45,7 +45,7 @@ class MediaInfo:
     frame_count: int # frames in the file (1 for an image; the container's count for a video, 0 if it gives none)
     duration_s: float # frame_count / fps (0 for an image, nan when the count is unknown)
     rotation_deg: int = 0 # display rotation stored in the file (applied to the frames we return)
-    fps_source: str = 'container' # 'container', or 'default' when the file's frame rate was unusable
+    fps_source: str = 'container' # 'container'; 'default' when the file's frame rate was unusable; 'guessed' for a raw stream without a container
     warnings: list = field(default_factory=list) # things the user should know about this file
 
     def to_dict(self)->dict: # the fields by name
@@ -113,11 +113,24 @@ def read_image(path, # an image file: jpg, png, webp, bmp or tiff
 # %% ../nbs/01_media.ipynb #d54e98e8
 def _valid_fps(fps)->bool: return fps is not None and math.isfinite(fps) and 0.5 <= fps <= 1000
 
+def _head(p:Path, n:int=16)->bytes:
+    "The first `n` bytes of a file."
+    with open(p, 'rb') as f: return f.read(n)
+
+def _image_content(head:bytes)->bool:
+    "Whether a file's first bytes are those of a jpg, png, webp, bmp or tiff image (its content, whatever its name)."
+    return head.startswith((b'\xff\xd8\xff', b'\x89PNG\r\n\x1a\n', b'BM', b'II*\x00', b'MM\x00*')) or (head[:4] == b'RIFF' and head[8:12] == b'WEBP')
+
+def _raw_stream(head:bytes)->bool:
+    "Whether a file starts like a raw H.264/H.265 stream (Annex B start code): no container, so no frame rate."
+    return head.startswith((b'\x00\x00\x00\x01', b'\x00\x00\x01'))
+
 def probe(path, # a video or image file
          )->MediaInfo: # what the file holds
     "Describe a video or image file: kind, size, fps, frame count; raise `MediaError` if it is not media."
     p = _check_path(path)
-    if p.suffix.lower() in IMAGE_SUFFIXES:
+    head = _head(p)
+    if p.suffix.lower() in IMAGE_SUFFIXES and _image_content(head): # a video named .jpg is read as a video
         img = read_image(p)
         return MediaInfo(str(p), 'image', img.shape[1], img.shape[0], float('nan'), 1, 0.0)
     cap = cv2.VideoCapture(str(p))
@@ -136,6 +149,10 @@ def probe(path, # a video or image file
         warnings.append(f"{p.name} reports an unusable frame rate ({fps}); timestamps come from the stream, "
                         f"or assume {DEFAULT_FPS:g} fps where it has none.")
         fps, source = DEFAULT_FPS, 'default'
+    elif _raw_stream(head):
+        warnings.append(f"{p.name} is a raw video stream without a container, so its frame rate is unknown: {fps:g} fps is assumed "
+                        f"(FFmpeg's guess); if the real rate differs, put it in a container, e.g. `ffmpeg -r 30 -i {p.name} -c copy out.mp4`.")
+        source = 'guessed'
     if not 0 < n < 10**8: n = 0 # unknown: raw streams report nonsense counts
     return MediaInfo(str(p), 'video', frame.shape[1], frame.shape[0], float(fps), n, n / fps if n else float('nan'), rotation, source, warnings)
 

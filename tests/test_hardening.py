@@ -262,3 +262,176 @@ def test_spreadsheet_formulas_are_neutralised(tmp_path):
     _write_table(df, tmp_path/'a.csv'); _write_csv(df, tmp_path/'b.csv'); _write_excel({'s': df}, tmp_path/'c.xlsx')
     for back in (pd.read_csv(tmp_path/'a.csv'), pd.read_csv(tmp_path/'b.csv'), pd.read_excel(tmp_path/'c.xlsx')):
         assert list(back.label) == ['\'=HYPERLINK("http://evil")', "'+1", 'fine'] and list(back.value) == [-1.0, 2.0, 3.0]
+
+# ---- 6. a damaged custom model ----
+
+def _tflite_buffers(data:bytes)->list:
+    "(start, length) of the data of each buffer of a TFLite flatbuffer (Model.buffers[i].data)."
+    from flatbuffers import encode, number_types as N
+    from flatbuffers.table import Table
+    model = Table(data, encode.Get(N.UOffsetTFlags.packer_type, data, 0))
+    o = model.Offset(4 + 2 * 4); out = [] # field 4 of Model: buffers
+    for i in range(model.VectorLen(o) if o else 0):
+        buf = Table(data, model.Indirect(model.Vector(o) + 4 * i))
+        if (od := buf.Offset(4)): out.append((buf.Vector(od), buf.VectorLen(od)))
+    return out
+
+def model_copy(dst:Path, flip:str|None=None, truncate:str|None=None)->Path:
+    "A copy of the packaged model: as is, with the weights of member `flip` sign-flipped (archive and flatbuffer intact), or member `truncate` cut in half."
+    import zipfile
+    from facemimic.topology import PACKAGED_MODEL
+    with zipfile.ZipFile(PACKAGED_MODEL) as z, zipfile.ZipFile(dst, 'w') as out:
+        for info in z.infolist():
+            data = bytearray(z.read(info.filename))
+            if info.filename == flip:
+                for start, n in _tflite_buffers(bytes(data)):
+                    if n >= 1024: # weights, not shapes
+                        w = np.frombuffer(data, np.uint8, n, start).copy(); w[1::2] ^= 0x80; data[start:start + n] = w.tobytes()
+            if info.filename == truncate: data = data[:len(data) // 2]
+            out.writestr(info, bytes(data))
+    return dst
+
+@pytest.mark.parametrize('member', ['face_landmarks_detector.tflite', 'face_blendshapes.tflite'])
+def test_model_with_flipped_weights_fails_the_sanity_check(member, sample_media, tmp_path):
+    "A model whose weights are flipped loads and runs, but is refused before use with one ModelError sentence."
+    from facemimic.extraction import extract
+    bad = model_copy(tmp_path/'flipped.task', flip=member)
+    with pytest.raises(ModelError, match=r'failed the sanity check .*astronaut.s photo.*: give the path of an intact'):
+        extract(sample_media/'d19_smiles.mp4', every=10, model_path=bad, cache=False)
+
+def test_flipped_model_through_the_environment_gives_one_line(sample_media, tmp_path):
+    bad = model_copy(tmp_path/'flipped.task', flip='face_landmarks_detector.tflite')
+    r = run('extract', sample_media/'astronaut.png', '--out', tmp_path/'t.csv', env={'FACEMIMIC_MODEL': str(bad)})
+    lines = error_lines(r.stderr)
+    assert r.returncode == 2 and len(lines) == 1 and 'failed the sanity check' in lines[0], r.stderr
+    assert not (tmp_path/'t.csv').exists()
+
+def test_broken_model_gives_one_line(sample_media, tmp_path):
+    "A model whose landmark network is cut in half: one line and exit 2, no native log or stack trace."
+    bad = model_copy(tmp_path/'cut.task', truncate='face_landmarks_detector.tflite')
+    r = run('extract', sample_media/'astronaut.png', '--model', bad, '--out', tmp_path/'t.csv')
+    assert r.returncode == 2 and len([l for l in r.stderr.splitlines() if l.strip()]) == 1, r.stderr
+    assert r.stderr.startswith('facemimic extract: error: MediaPipe could not load cut.task')
+
+def test_model_check_runs_once_per_sha256_and_never_for_the_packaged_model(tmp_path, monkeypatch):
+    from facemimic.backends import mediapipe as fmp
+    calls = []
+    real = fmp._model_problem
+    monkeypatch.setattr(fmp, '_model_problem', lambda p: calls.append(p) or real(p))
+    monkeypatch.setattr(fmp, '_CHECKED_MODELS', {})
+    fmp.MediaPipeBackend(); assert calls == []
+    good = model_copy(tmp_path/'copy.task') # re-packed: intact, another sha256
+    assert fmp.file_sha256(good) != fmp.MODEL_SHA256
+    fmp.MediaPipeBackend(model_path=good); fmp.MediaPipeBackend(model_path=good)
+    with fmp.Landmarker(video=False, model_path=good): pass
+    assert calls == [good]
+
+# ---- 7. the app ----
+
+def _port()->int:
+    import socket
+    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+def _get(port:int, host:str|None=None, timeout:float=120)->tuple:
+    "(status, body) of GET / on 127.0.0.1:port, with another Host header if given."
+    import http.client
+    c = http.client.HTTPConnection('127.0.0.1', port, timeout=timeout)
+    c.request('GET', '/', headers={'Host': host} if host else {})
+    r = c.getresponse(); body = r.read().decode(errors='replace'); c.close()
+    return r.status, body
+
+def _wait_listening(port:int, proc, timeout:float=60):
+    import socket, time
+    end = time.time() + timeout
+    while time.time() < end:
+        assert proc.poll() is None, 'the server ended early'
+        try:
+            with socket.create_connection(('127.0.0.1', port), timeout=1): return
+        except OSError: time.sleep(0.3)
+    pytest.fail('the server did not start')
+
+def _listening(port:int)->bool:
+    import socket
+    try:
+        with socket.create_connection(('127.0.0.1', port), timeout=1): return True
+    except OSError: return False
+
+def _start_app(tmp_path, *extra)->tuple:
+    port = _port()
+    log = open(tmp_path/'app.log', 'w')
+    proc = subprocess.Popen(facemimic_command() + ['app', '--port', str(port), '--no-browser', *extra], stdout=log, stderr=subprocess.STDOUT,
+                            cwd=tmp_path, start_new_session=True)
+    return proc, port
+
+def _stop_group(proc):
+    import signal
+    try: os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError: pass
+
+@pytest.mark.parametrize('signame', ['SIGTERM', 'SIGINT'])
+def test_app_rejects_foreign_host_and_stops_on_a_signal(signame, tmp_path):
+    "Host: attacker.example gets 403 (DNS rebinding); the signal stops the server: the port closes and the command exits 0."
+    import signal, time
+    pytest.importorskip('voila')
+    proc, port = _start_app(tmp_path)
+    try:
+        _wait_listening(port, proc)
+        assert _get(port, 'attacker.example')[0] == 403
+        os.kill(proc.pid, getattr(signal, signame)) # the facemimic process only, as systemd or a terminal would
+        assert proc.wait(30) == 0
+        time.sleep(1)
+        assert not _listening(port), 'the Voilà server is still running'
+        log = (tmp_path/'app.log').read_text()
+        assert 'facemimic app: open http://127.0.0.1:' in log and 'facemimic app: stopped' in log
+    finally: _stop_group(proc)
+
+def test_app_ip_that_is_not_an_address_gives_one_line(tmp_path):
+    r = run('app', '--ip', 'not-an-ip', '--no-browser')
+    assert r.returncode == 2 and r.stderr.strip().splitlines() == [r.stderr.strip()] and '--ip not-an-ip: give an IP address' in r.stderr, r.stderr
+
+def test_app_on_the_network_needs_a_token(tmp_path):
+    r = run('app', '--ip', '0.0.0.0', '--print-command')
+    assert r.returncode == 0 and '--Voila.token=' in r.stdout and 'remote' in r.stdout
+
+def test_app_caps_and_culls_kernels(tmp_path):
+    "With a cap of one kernel, a second page load gets 503 and a message; an idle kernel is culled, which frees the place."
+    import time
+    pytest.importorskip('voila')
+    from facemimic.app import voila_command
+    port = _port()
+    log = open(tmp_path/'voila.log', 'w')
+    proc = subprocess.Popen(voila_command(port, open_browser=False, kernels=1, idle_minutes=0.1), stdout=log, stderr=subprocess.STDOUT,
+                            cwd=tmp_path, start_new_session=True)
+    try:
+        _wait_listening(port, proc)
+        assert _get(port)[0] == 200
+        status, body = _get(port)
+        assert status == 503 and 'The app is busy' in body
+        end = time.time() + 60
+        while time.time() < end and not ("Culling 'idle' kernel" in (text := (tmp_path/'voila.log').read_text()) and 'Kernel shutdown' in text):
+            time.sleep(1)
+        while time.time() < end and (status := _get(port)[0]) == 503: time.sleep(2)
+        assert status == 200, (tmp_path/'voila.log').read_text()[-2000:]
+    finally: _stop_group(proc)
+
+def test_app_upload_with_a_300_character_name(tmp_path):
+    "The upload is kept under a shortened name (its suffix kept), and the page says so."
+    pytest.importorskip('ipywidgets')
+    from facemimic.app import ClipInput
+    clip = ClipInput('imitation', tmp_path, [])
+    clip.set_upload('n' * 296 + '.mp4', b'x' * 10)
+    assert clip.path.is_file() and clip.path.suffix == '.mp4' and 'was shortened' in clip.chosen.value
+
+# ---- 11. the content decides, and a guessed frame rate is said ----
+
+def test_mp4_named_jpg_is_read_as_a_video(sample_media, tmp_path):
+    from facemimic.extraction import extract
+    disguised = tmp_path/'clip.jpg'; shutil.copy(sample_media/'d19_smiles.mp4', disguised)
+    track = extract(disguised, every=10, cache=False)
+    assert track.meta['kind'] == 'video' and track.n_frames == 12 and track.face_mask.all()
+
+def test_raw_h264_stream_warns_that_its_frame_rate_is_a_guess(fixtures_dir):
+    from facemimic.media import probe
+    info = probe(fixtures_dir/'raw_stream.h264')
+    assert info.fps_source == 'guessed' and any('raw video stream' in w and '25 fps is assumed' in w for w in info.warnings)
+    assert probe(fixtures_dir/'clip.mkv').warnings == []

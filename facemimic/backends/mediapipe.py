@@ -15,7 +15,8 @@ from ..topology import MEDIAPIPE_FACE_MESH, PACKAGED_MODEL
 from ..track import Face
 
 # %% auto #0
-__all__ = ['MODEL_SHA256', 'resolve_model', 'Landmarker', 'faces_of', 'MediaPipeBackend', 'native_logs_filtered']
+__all__ = ['MODEL_SHA256', 'SANITY_PHOTO', 'resolve_model', 'Landmarker', 'faces_of', 'MediaPipeBackend', 'check_model',
+           'native_logs_filtered']
 
 # %% ../../nbs/02d_mediapipe.ipynb #409ba94a
 MODEL_SHA256 = '64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff'
@@ -44,6 +45,25 @@ def _versions()->dict:
     import cv2
     return package_versions('facemimic', 'mediapipe') | {'opencv': cv2.__version__, 'numpy': np.__version__}
 
+class _NativeLines:
+    "What native code wrote to file descriptor 2 inside `_native_stderr`."
+    def __init__(self): self.data = b''
+    def replay(self):
+        "Write it back to file descriptor 2, as it came."
+        if self.data: os.write(2, self.data)
+
+@contextmanager
+def _native_stderr()->Iterator[_NativeLines]:
+    "Hold what native code writes to file descriptor 2 while the block runs (`.replay()` writes it back)."
+    held = _NativeLines()
+    try: sys.stderr.flush(); saved = os.dup(2)
+    except (AttributeError, OSError, ValueError): yield held; return
+    capture = tempfile.TemporaryFile(); os.dup2(capture.fileno(), 2)
+    try: yield held
+    finally:
+        os.dup2(saved, 2); os.close(saved)
+        capture.seek(0); held.data = capture.read(); capture.close()
+
 def _check_options(max_faces, min_confidence):
     "Raise `OptionError` unless `max_faces` is a whole number of at least 1 and `min_confidence` a number between 0 and 1."
     if isinstance(max_faces, bool) or not isinstance(max_faces, (int, np.integer)) or max_faces < 1:
@@ -56,9 +76,11 @@ class Landmarker:
     def __init__(self, video:bool=True, # VIDEO mode (tracking, needs increasing timestamps) or IMAGE mode
                  model_path=None, # a face_landmarker.task file (None: `$FACEMIMIC_MODEL` or the packaged one)
                  max_faces:int=2, # faces to look for in each frame; the largest is kept
-                 min_confidence:float=0.5): # detection and tracking confidence
+                 min_confidence:float=0.5, # detection and tracking confidence
+                 check:bool=True): # run `check_model` on a model other than the packaged one
         _check_options(max_faces, min_confidence)
         self.model_path, self.model_sha256 = resolve_model(model_path)
+        if check: check_model(self.model_path, self.model_sha256)
         self.video = video
         from mediapipe.tasks.python import BaseOptions, vision # imported here: MediaPipe takes seconds to load
         opts = vision.FaceLandmarkerOptions(
@@ -66,8 +88,13 @@ class Landmarker:
             running_mode=vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE,
             num_faces=max_faces, min_face_detection_confidence=min_confidence, min_face_presence_confidence=min_confidence,
             min_tracking_confidence=min_confidence, output_face_blendshapes=True, output_facial_transformation_matrixes=True)
-        try: self._lm = vision.FaceLandmarker.create_from_options(opts)
-        except Exception as e: raise ModelError(f"MediaPipe could not load {self.model_path} ({e}): use the packaged face_landmarker.task.") from None
+        with _native_stderr() as native:
+            try: self._lm = vision.FaceLandmarker.create_from_options(opts); failed = None
+            except Exception as e: failed = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        if failed is not None: # one line, without MediaPipe's native log and stack trace
+            raise ModelError(f"MediaPipe could not load {self.model_path.name} ({failed}): give the path of an intact face_landmarker.task, "
+                             "or unset FACEMIMIC_MODEL to use the packaged model.") from None
+        native.replay()
         self._last_ms = -1
 
     def detect(self, rgb:np.ndarray, # (H, W, 3) uint8 RGB frame
@@ -115,6 +142,7 @@ class MediaPipeBackend:
                  min_confidence:float=0.5): # detection, presence and tracking confidence
         _check_options(max_faces, min_confidence)
         self.model_path, self.model_sha256 = resolve_model(model_path)
+        check_model(self.model_path, self.model_sha256) # another model must work on a known photo first
         self.max_faces, self.min_confidence = max_faces, min_confidence
 
     @property
@@ -132,6 +160,47 @@ class MediaPipeBackend:
         return _versions()
 
     def __repr__(self): return f"MediaPipeBackend({self.model_path.name}, sha256 {self.model_sha256[:12]}..., {self.options})"
+
+# %% ../../nbs/02d_mediapipe.ipynb #d8cf982a
+SANITY_PHOTO = PACKAGED_MODEL.parent.parent/'data'/'sanity_face.jpg' # the face of sample_media/astronaut.png, shipped in the package
+# the packaged model on it: yaw, pitch, roll (degrees) and its 52 blendshapes
+_SANITY_POSE = np.array([-1.1, -8.9, -3.0])
+_SANITY_BLENDSHAPES = np.array([0.0, 0.04, 0.05, 0.02, 0.06, 0.05, 0.0, 0.0, 0.0, 0.06, 0.05, 0.14, 0.15, 0.05, 0.08, 0.08, 0.06, 0.08,
+    0.07, 0.43, 0.27, 0.02, 0.03, 0.0, 0.0, 0.02, 0.0, 0.0, 0.03, 0.03, 0.0, 0.0, 0.01, 0.0, 0.08, 0.15, 0.1, 0.18, 0.0, 0.0, 0.0,
+    0.03, 0.0, 0.02, 0.9, 0.9, 0.01, 0.01, 0.58, 0.57, 0.0, 0.0])
+_SANITY_POSE_DEG, _SANITY_BLENDSHAPE_MAD = 20.0, 0.06 # largest pose difference, mean absolute blendshape difference
+_CHECKED_MODELS = {} # sha256 -> None (passed) or the problem found
+
+def _model_problem(path:Path)->str|None:
+    "What is wrong with the model at `path` on the astronaut photo (None: nothing)."
+    import cv2
+    from facemimic.geometry import pose_from_matrix
+    bgr = cv2.imread(str(SANITY_PHOTO))
+    if bgr is None: raise ModelError(f"The photo of the model's sanity check, {SANITY_PHOTO}, is missing: reinstall facemimic.")
+    with _native_stderr(), Landmarker(video=False, model_path=path, max_faces=1, check=False) as lm: # MediaPipe's log of the check is not shown
+        faces = faces_of(lm.detect(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)))
+    if len(faces) != 1: return 'finds no face'
+    f = faces[0]
+    if not np.isfinite(f.landmarks).all() or np.abs(f.landmarks[:, :2] - 0.5).max() > 1: return 'puts the landmarks outside the photo'
+    if f.matrix is None or not np.isfinite(f.matrix).all(): return 'gives no head pose'
+    pose = pose_from_matrix(f.matrix)
+    if not np.isfinite(pose).all() or np.abs(pose - _SANITY_POSE).max() > _SANITY_POSE_DEG:
+        return f"gives a head pose of {np.round(pose).astype(int).tolist()} degrees where the packaged model gives {np.round(_SANITY_POSE).astype(int).tolist()}"
+    bs = f.blendshapes
+    if bs is None or bs.shape != _SANITY_BLENDSHAPES.shape or not np.isfinite(bs).all(): return 'gives no usable blendshapes'
+    mad = float(np.abs(bs - _SANITY_BLENDSHAPES).mean())
+    if mad > _SANITY_BLENDSHAPE_MAD: return f"gives blendshapes {mad:.2f} away on average from the packaged model's"
+    return None
+
+def check_model(path, # a Face Landmarker `.task` file (from `resolve_model`)
+                sha256:str, # its sha256
+               ):
+    "Raise `ModelError` unless a model other than the packaged one finds the astronaut photo's face with a plausible pose and blendshapes (once per sha256)."
+    if sha256 == MODEL_SHA256: return
+    if sha256 not in _CHECKED_MODELS: _CHECKED_MODELS[sha256] = _model_problem(Path(path))
+    if (problem := _CHECKED_MODELS[sha256]) is not None:
+        raise ModelError(f"The model {Path(path).name} failed the sanity check (on the astronaut's photo it {problem}): "
+                         "give the path of an intact face_landmarker.task, or unset FACEMIMIC_MODEL to use the packaged model.")
 
 # %% ../../nbs/02d_mediapipe.ipynb #56ebfabe
 _ROUTINE_NATIVE_LOG = re.compile(r'^(?:[WI]\d{4} |WARNING: Logging before InitGoogle|INFO: Created TensorFlow Lite|\[[\w,]+ @ 0x[0-9a-f]+\] )')
