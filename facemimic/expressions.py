@@ -25,13 +25,13 @@ from .ibug68 import IBUG68_GROUPS, ibug68_frame, to_ibug68
 from .vocab import EXPRESSIVE_LABELS, LABEL_COLOURS, LABEL_THRESHOLDS, LABELS, NO_REGION_COLOUR, REGION_COLOURS, rgb
 
 # %% auto #0
-__all__ = ['SMILE_THRESHOLDS', 'SMILE_PRESETS', 'DEFAULT_SMILE', 'MIN_SMILE_S', 'EXPRESSIVENESS_CHANNELS', 'EXPRESSIVENESS_NORMS',
-           'EXPRESSIVENESS_NORMS_SOURCE', 'LEVELS', 'ANALYZE_FILES', 'smile_thresholds', 'detect_smiles',
-           'smile_episodes', 'interval_agreement', 'label_frames', 'expression_score', 'class_distribution',
-           'jump_guard', 'meta_table', 'expression_frame_table', 'per_second', 'window_scores', 'expressiveness_norms',
-           'expressiveness_level', 'Expressiveness', 'expressiveness', 'landmarks478_table', 'LandmarkPCA',
-           'landmark_pca', 'plot_landmark_pca', 'draw_annotations', 'write_video', 'annotated_frames', 'annotate_video',
-           'analyze', 'cmd_analyze']
+__all__ = ['SMILE_THRESHOLDS', 'SMILE_PRESETS', 'DEFAULT_SMILE', 'MIN_SMILE_S', 'ACTION_UNITS', 'EXPRESSIVENESS_CHANNELS',
+           'EXPRESSIVENESS_NORMS', 'EXPRESSIVENESS_NORMS_SOURCE', 'LEVELS', 'ANALYZE_FILES', 'smile_thresholds',
+           'detect_smiles', 'smile_episodes', 'interval_agreement', 'label_frames', 'expression_score',
+           'class_distribution', 'jump_guard', 'meta_table', 'action_unit_table', 'action_units',
+           'expression_frame_table', 'per_second', 'window_scores', 'expressiveness_norms', 'expressiveness_level',
+           'Expressiveness', 'expressiveness', 'landmarks478_table', 'LandmarkPCA', 'landmark_pca', 'plot_landmark_pca',
+           'draw_annotations', 'write_video', 'annotated_frames', 'annotate_video', 'analyze', 'cmd_analyze']
 
 # %% ../nbs/08_expressions.ipynb #8694cc49
 SMILE_THRESHOLDS = {'mouthSmileLeft': 0.214, 'mouthSmileRight': 0.207, 'mouthPressLeft': 0.0018,
@@ -233,22 +233,64 @@ def meta_table(track:FaceTrack, # a face track
                          **{f'bbox_{k}': box[:, j] for j, k in enumerate(('x0', 'y0', 'x1', 'y1'))},
                          **{f'bbox_{k}_px': px[:, j].round(1) for j, k in enumerate(('x0', 'y0', 'x1', 'y1'))}})
 
+# %% ../nbs/08_expressions.ipynb #e1ccbb67
+ACTION_UNITS = {
+    'AU01': ('inner brow raiser', ('browInnerUp',)),
+    'AU02': ('outer brow raiser', ('browOuterUpLeft', 'browOuterUpRight')),
+    'AU04': ('brow lowerer', ('browDownLeft', 'browDownRight')),
+    'AU05': ('upper lid raiser', ('eyeWideLeft', 'eyeWideRight')),
+    'AU06': ('cheek raiser', ('cheekSquintLeft', 'cheekSquintRight')),
+    'AU09': ('nose wrinkler', ('noseSneerLeft', 'noseSneerRight')),
+    'AU10': ('upper lip raiser', ('mouthUpperUpLeft', 'mouthUpperUpRight')),
+    'AU12': ('lip corner puller', ('mouthSmileLeft', 'mouthSmileRight')),
+    'AU14': ('dimpler', ('mouthDimpleLeft', 'mouthDimpleRight')),
+    'AU15': ('lip corner depressor', ('mouthFrownLeft', 'mouthFrownRight')),
+    'AU16': ('lower lip depressor', ('mouthLowerDownLeft', 'mouthLowerDownRight')),
+    'AU17': ('chin raiser', ('mouthShrugLower',)),
+    'AU18': ('lip pucker', ('mouthPucker',)),
+    'AU20': ('lip stretcher', ('mouthStretchLeft', 'mouthStretchRight')),
+    'AU22': ('lip funneler', ('mouthFunnel',)),
+    'AU24': ('lip pressor', ('mouthPressLeft', 'mouthPressRight')),
+    'AU25': ('lips part', ('jawOpen', '-mouthClose')),
+    'AU26': ('jaw drop', ('jawOpen',)),
+    'AU28': ('lip suck', ('mouthRollLower', 'mouthRollUpper')),
+    'AU29': ('jaw thrust', ('jawForward',)),
+    'AU34': ('cheek puff', ('cheekPuff',)),
+    'AU43': ('eyes closed', ('eyeBlinkLeft', 'eyeBlinkRight')),
+} # approximate AU: (FACS name, blendshapes averaged; AU25 is jawOpen minus mouthClose, clipped to 0-1)
+
+def action_unit_table()->pd.DataFrame: # one row per AU: au, name, blendshapes, rule
+    "The documented blendshape → approximate Action Unit mapping, as a table."
+    return pd.DataFrame([{'au': au, 'name': name, 'blendshapes': ', '.join(b.lstrip('-') for b in bs),
+                          'rule': 'jawOpen - mouthClose, clipped to 0-1' if au == 'AU25' else 'mean' if len(bs) > 1 else 'the blendshape'}
+                         for au, (name, bs) in ACTION_UNITS.items()])
+
+def action_units(track:FaceTrack, # a face track
+                )->pd.DataFrame: # one row per frame, one column per AU of `ACTION_UNITS` (0-1; empty without a face)
+    "Approximate FACS Action Unit intensities from the blendshapes (see `ACTION_UNITS`): not an AU coding."
+    cols = {}
+    for au, (_, bs) in ACTION_UNITS.items():
+        if au == 'AU25': cols[au] = np.clip(_blendshape(track, 'jawOpen') - _blendshape(track, 'mouthClose'), 0, 1)
+        else: cols[au] = np.mean([_blendshape(track, b) for b in bs], axis=0)
+    return pd.DataFrame(cols).astype(np.float32)
+
 # %% ../nbs/08_expressions.ipynb #ba6a2e5c
 def expression_frame_table(track:FaceTrack, # a face track
                            smile=DEFAULT_SMILE, # smile preset or thresholds
                            labels:pd.DataFrame|None=None, # from `label_frames` (None: computed)
                            meta:pd.DataFrame|None=None, # from `meta_table` (None: computed)
+                           neutral_score:bool=False, # also give MediaPipe's `_neutral` score
                           )->pd.DataFrame: # one row per analysed frame
-    "Per-frame table: status, label, reason, intensity, smile and its blendshapes, head pose."
+    "Per-frame table: status, label, reason, intensity, smile, head pose, every blendshape and the approximate AUs."
     th = smile_thresholds(smile)
     labels = label_frames(track, smile) if labels is None else labels
     meta = meta_table(track) if meta is None else meta
     cols = {'frame': track.frame_index, 'time_s': np.round(track.timestamps, 6), 'face': track.face_mask, 'status': meta.status.to_numpy(),
             'label': labels.label.to_numpy(), 'reason': labels.reason.to_numpy(), 'intensity': labels.intensity.to_numpy(),
             'smile': pd.array(np.where(track.face_mask, detect_smiles(track, th), None), dtype='boolean')} # empty without a face
-    names = list(dict.fromkeys(list(SMILE_THRESHOLDS) + list(th)))
-    cols.update({n: _blendshape(track, n) for n in names})
     cols.update({'yaw_deg': track.pose[:, 0], 'pitch_deg': track.pose[:, 1], 'roll_deg': track.pose[:, 2]})
+    cols.update({n: _blendshape(track, n) for n in track.blendshape_names if neutral_score or n != '_neutral'})
+    cols.update(action_units(track).to_dict('series'))
     return pd.DataFrame(cols)
 
 def per_second(frames:pd.DataFrame, # from `expression_frame_table`
@@ -351,13 +393,13 @@ def expressiveness(track:FaceTrack, # a face track (a video)
 
 # %% ../nbs/08_expressions.ipynb #4baec644
 def landmarks478_table(track:FaceTrack, # a face track
-                      )->pd.DataFrame: # frame, time_s, face, yaw/pitch/roll_deg, x_i, y_i, z_i (normalised), x_px_i, y_px_i
+                      )->pd.DataFrame: # frame, time_s, face, yaw/pitch/roll_deg, x_norm_i, y_norm_i, z_norm_i, x_px_i, y_px_i
     "All 478 landmarks per frame, normalised and in pixels, with frame number, time and head pose."
     n = track.landmarks.shape[1]
     px = track.landmarks_px()
     cols = {'frame': track.frame_index, 'time_s': np.round(track.timestamps, 6), 'face': track.face_mask,
             'yaw_deg': track.pose[:, 0], 'pitch_deg': track.pose[:, 1], 'roll_deg': track.pose[:, 2]}
-    for a, axis in enumerate('xyz'): cols.update({f'{axis}_{j}': track.landmarks[:, j, a] for j in range(n)})
+    for a, axis in enumerate('xyz'): cols.update({f'{axis}_norm_{j}': track.landmarks[:, j, a] for j in range(n)})
     for a, axis in enumerate('xy'): cols.update({f'{axis}_px_{j}': px[:, j, a] for j in range(n)})
     return pd.DataFrame(cols)
 
@@ -617,6 +659,7 @@ def analyze(media, # a video or image file
             cache:bool=True, # use the extraction cache
             model_path=None, # another face_landmarker.task
             progress:bool|None=None, # progress bar while extracting (None: for clips over 10 s)
+            neutral_score:bool=False, # also write MediaPipe's `_neutral` score into frames.csv
            )->dict: # the summary (also written to summary.json)
     "Analyse one clip and write its tables, exports, annotated video, PCA plot and summary into `out_dir`."
     th = smile_thresholds(smile)
@@ -627,7 +670,7 @@ def analyze(media, # a video or image file
     _out_dir(out, create=True)
     labels = label_frames(track, th, label_thresholds)
     meta = meta_table(track)
-    frames = expression_frame_table(track, th, labels, meta)
+    frames = expression_frame_table(track, th, labels, meta, neutral_score)
     seconds, classes = per_second(frames), class_distribution(labels)
     files = {'frames': 'frames.csv', 'seconds': 'seconds.csv', 'excel': 'expressions.xlsx', 'landmarks68': 'landmarks68.csv',
              'landmarks478': 'landmarks478.csv', 'meta': 'meta.csv'}

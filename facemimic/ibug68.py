@@ -58,11 +58,11 @@ def to_ibug68(landmarks:np.ndarray, # (..., 478, C) or (..., 468, C) MediaPipe l
 
 # %% ../nbs/03a_ibug68.ipynb #1e059041
 def ibug68_frame(track:FaceTrack, # a face track
-                )->pd.DataFrame: # one row per frame: frame, timestamp, success, pose, x_0..x_67, y_0..y_67 (pixels)
+                )->pd.DataFrame: # one row per frame: frame, time_s, face, yaw/pitch/roll_deg, x_px_0..x_px_67, y_px_0..y_px_67
     "The iBUG 68-point landmarks of every frame of `track`, in pixels, as an OpenFace-like table."
     px = to_ibug68(track.landmarks_px())
-    cols = {'frame': track.frame_index, 'timestamp': np.round(track.timestamps, 6), 'success': track.face_mask.astype(np.int8),
-            'pose_yaw_deg': track.pose[:, 0], 'pose_pitch_deg': track.pose[:, 1], 'pose_roll_deg': track.pose[:, 2]}
-    cols.update({f'x_{k}': px[:, k, 0] for k in range(68)})
-    cols.update({f'y_{k}': px[:, k, 1] for k in range(68)})
+    cols = {'frame': track.frame_index, 'time_s': np.round(track.timestamps, 6), 'face': track.face_mask,
+            'yaw_deg': track.pose[:, 0], 'pitch_deg': track.pose[:, 1], 'roll_deg': track.pose[:, 2]}
+    cols.update({f'x_px_{k}': px[:, k, 0] for k in range(68)})
+    cols.update({f'y_px_{k}': px[:, k, 1] for k in range(68)})
     return pd.DataFrame(cols)

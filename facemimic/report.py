@@ -11,13 +11,14 @@ import numpy as np
 import pandas as pd
 from .components import COMPONENTS, component_weights
 from .features import landmark_noise_cm
-from .result import REGION_ACTIVE, SCORE_LEVELS, MimicResult
+from dataclasses import asdict, fields
+from .result import REGION_ACTIVE, SCORE_LEVELS, MimicResult, RegionResult
 from .errors import OptionError, deprecated_alias
 from .plots import figure_pngs, score_colour
 
 # %% auto #0
 __all__ = ['COMPONENT_WORDS', 'PARAMETER_WORDS', 'comparison_frame_table', 'report_blocks', 'html_fragment', 'render_html',
-           'score_explanation_html', 'render_markdown', 'render_text', 'write_report']
+           'score_explanation_html', 'render_markdown', 'render_text', 'region_table', 'write_report']
 
 # %% ../nbs/10_report.ipynb #c5a48a88
 def comparison_frame_table(result:MimicResult, # a comparison
@@ -234,7 +235,9 @@ def _files_blocks(figure_titles:dict)->list:
              "report.txt: the same as plain text.", "result.json: every number of the comparison, for another program.",
              "frames.csv: one row per analysed frame of each clip: clip, row, frame (in the file), time_s, face (found), in_episode, "
              "apex, activation (size of the change from neutral, weighted towards what the reference moves, as compare finds episodes), delta_<blendshape> (each blendshape's change from neutral), "
-             "aligned_rows and aligned_frames (the frames of the other clip that DTW matched with it)."]
+             "aligned_rows and aligned_frames (the frames of the other clip that DTW matched with it).",
+             "regions.csv: one row per face region: name, label, weight (share of the reference's movement), active, score, expression, "
+             "structure, dynamic, static (0-100), amplitude_ratio, latency_s, duration_ratio, feedback."]
     items += [f"{name}: figure '{title}'." for name, title in figure_titles.items()]
     return [('h2', 'Files in this folder'), ('list', items)]
 
@@ -435,6 +438,11 @@ def _markdown_safe(blocks:list)->list: return _map_blocks(blocks, _md_escape)
 def _text_safe(blocks:list)->list: return _map_blocks(blocks, lambda s: _CONTROL.sub(' ', s))
 
 # %% ../nbs/10_report.ipynb #1e7aee33
+def region_table(result:MimicResult, # a comparison
+                )->pd.DataFrame: # one row per region: the fields of `RegionResult`
+    "The regions of `result` as a table, one row per region (what `write_report` writes to regions.csv)."
+    return pd.DataFrame([asdict(r) for r in result.regions], columns=[f.name for f in fields(RegionResult)])
+
 def _publish(tmp:Path, out:Path):
     "Move the finished files of `tmp` to `out`: rename the folder when `out` is missing or empty, else replace file by file."
     if out.is_dir() and not any(out.iterdir()): out.rmdir()
@@ -447,7 +455,7 @@ def write_report(result:MimicResult, # a comparison
                  dpi:int=100, # resolution of the PNG figures, pixels per inch
                  pngs:dict|None=None, # figures already drawn by `plots.figure_pngs` (None: draw them here)
                 )->dict: # {file name: Path written}
-    "Write the report of `result` into `directory`: report.html, report.md, report.txt, result.json, frames.csv and the figures' PNGs."
+    "Write the report of `result` into `directory`: report.html, report.md, report.txt, result.json, frames.csv, regions.csv and the figures' PNGs."
     out = Path(directory).expanduser()
     if out.exists() and not out.is_dir(): raise OptionError(f"{out} is a file: give a folder for the report (it is made if missing).")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -462,7 +470,8 @@ def write_report(result:MimicResult, # a comparison
         (tmp/'report.txt').write_text(render_text(blocks), encoding='utf-8')
         (tmp/'result.json').write_text(result.to_json(), encoding='utf-8')
         comparison_frame_table(result).to_csv(tmp/'frames.csv', index=False)
-        names = ['report.html', 'report.md', 'report.txt', 'result.json', 'frames.csv'] + list(pngs)
+        region_table(result).to_csv(tmp/'regions.csv', index=False)
+        names = ['report.html', 'report.md', 'report.txt', 'result.json', 'frames.csv', 'regions.csv'] + list(pngs)
         _publish(tmp, out)
     finally:
         if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)

@@ -234,7 +234,7 @@ FaceTrack.load = staticmethod(load_track)
 
 # %% ../nbs/02b_track.ipynb #bc8862b1
 def track_table(track:FaceTrack, # the track
-                landmarks:bool=True, # include the 478 x 3 landmark columns
+                landmarks:bool=True, # include the 478 x 3 landmark columns (`x_norm_<i>`, ...)
                )->pd.DataFrame: # one row per frame
     "A pandas DataFrame with one row per frame of `track`."
     import pandas as pd
@@ -243,7 +243,7 @@ def track_table(track:FaceTrack, # the track
             'bbox_x0': track.bbox[:, 0], 'bbox_y0': track.bbox[:, 1], 'bbox_x1': track.bbox[:, 2], 'bbox_y1': track.bbox[:, 3]}
     cols.update({n: track.blendshapes[:, i] for i, n in enumerate(track.blendshape_names)})
     if landmarks:
-        for a, axis in enumerate('xyz'): cols.update({f'{axis}_{j}': track.landmarks[:, j, a] for j in range(track.landmarks.shape[1])})
+        for a, axis in enumerate('xyz'): cols.update({f'{axis}_norm_{j}': track.landmarks[:, j, a] for j in range(track.landmarks.shape[1])})
     return pd.DataFrame(cols)
 
 FaceTrack.to_frame = track_table

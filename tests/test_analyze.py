@@ -26,14 +26,16 @@ def test_analyze_writes_every_file(d19_out):
     assert sorted(p.name for p in out.iterdir()) == FILES # and no temporary files left behind
     frames, seconds = pd.read_csv(out/'frames.csv'), pd.read_csv(out/'seconds.csv')
     assert len(frames) == 250 and frames.frame.tolist() == list(range(250))
+    assert '_neutral' not in frames and {'browInnerUp', 'noseSneerRight', 'eyeLookUpLeft', 'AU01', 'AU12', 'AU43'} <= set(frames.columns)
+    assert frames.AU12.corr(frames.smile.astype(float)) > 0.5 # the approximate lip corner puller follows the smiles
     assert seconds.frames.tolist() == [30] * 8 + [10] # the clip's real 30 fps, from its timestamps
     xl = pd.read_excel(out/'expressions.xlsx', sheet_name=None)
     assert sorted(xl) == ['classes', 'frames', 'seconds'] and len(xl['frames']) == 250 and len(xl['seconds']) == 9
     l68, meta = pd.read_csv(out/'landmarks68.csv'), pd.read_csv(out/'meta.csv')
-    assert len(l68) == 250 and {'frame', 'timestamp', 'x_0', 'x_67', 'y_67', 'pose_yaw_deg'} <= set(l68.columns)
+    assert len(l68) == 250 and {'frame', 'time_s', 'face', 'x_px_0', 'x_px_67', 'y_px_67', 'yaw_deg'} <= set(l68.columns)
     assert len(meta) == 250 and set(meta.status) == {'ok'}
-    l478 = pd.read_csv(out/'landmarks478.csv', usecols=['frame', 'time_s', 'x_477', 'y_477', 'z_477', 'x_px_477', 'y_px_477'])
-    assert len(l478) == 250 and (l478.x_px_477 - 480 * l478.x_477).abs().max() < 0.01
+    l478 = pd.read_csv(out/'landmarks478.csv', usecols=['frame', 'time_s', 'x_norm_477', 'y_norm_477', 'z_norm_477', 'x_px_477', 'y_px_477'])
+    assert len(l478) == 250 and (l478.x_px_477 - 480 * l478.x_norm_477).abs().max() < 0.01
     info = probe(out/'annotated.mp4')
     assert (info.frame_count, info.width, info.height) == (250, 480, 480) and abs(info.fps - 30) < 0.01
     assert (out/'pca.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'

@@ -93,9 +93,9 @@ def test_extract_writes_csv_parquet_and_npz(sample_media, tmp_path):
         tables[suffix] = pd.read_csv(out) if suffix == 'csv' else pd.read_parquet(out)
     csv, parquet = tables['csv'], tables['parquet']
     assert len(csv) == len(parquet) == 1 and list(csv.columns) == list(parquet.columns)
-    assert {'frame', 'time_s', 'yaw_deg', 'mouthSmileLeft', 'x_0', 'y_477', 'z_477'} <= set(csv.columns)
+    assert {'frame', 'time_s', 'yaw_deg', 'mouthSmileLeft', 'x_norm_0', 'y_norm_477', 'z_norm_477'} <= set(csv.columns)
     assert len(csv.columns) == 11 + 52 + 3 * 478
-    np.testing.assert_allclose(csv.filter(regex=r'^[xyz]_\d+$').to_numpy(), parquet.filter(regex=r'^[xyz]_\d+$').to_numpy(), atol=1e-6)
+    np.testing.assert_allclose(csv.filter(regex=r'^[xyz]_norm_\d+$').to_numpy(), parquet.filter(regex=r'^[xyz]_norm_\d+$').to_numpy(), atol=1e-6)
     out = tmp_path/'astronaut.npz'
     r = run('extract', still, '--out', out, '-q')
     assert r.returncode == 0 and user_lines(r.stderr) == [], r.stderr
@@ -111,4 +111,4 @@ def test_extract_video_with_options(sample_media, tmp_path):
     df = pd.read_csv(out)
     assert df['frame'].tolist() == [30, 36, 42, 48, 54]
     np.testing.assert_allclose(df['time_s'], df['frame'] / 30, atol=1e-3)
-    assert df['face'].all() and 'x_0' not in df.columns and 'mouthPucker' in df.columns
+    assert df['face'].all() and 'x_norm_0' not in df.columns and 'mouthPucker' in df.columns

@@ -67,7 +67,7 @@ def test_single_face_smiles_after_frame_18(single_face):
 def test_single_face_table(single_face):
     df = single_face.to_frame()
     assert len(df) == 72
-    assert {'frame', 'time_s', 'face', 'yaw_deg', 'pitch_deg', 'roll_deg', 'mouthSmileLeft', 'x_0', 'z_477'} <= set(df.columns)
+    assert {'frame', 'time_s', 'face', 'yaw_deg', 'pitch_deg', 'roll_deg', 'mouthSmileLeft', 'x_norm_0', 'z_norm_477'} <= set(df.columns)
 
 def test_sample_clip_matches_shared_clip(sample_media, single_face):
     "sample_media/single_face_smile.mp4 is a re-encode of the same 72 frames: nearly the same landmarks."

@@ -180,7 +180,7 @@ def test_tampered_cache_entry_is_recomputed(saved_track, sample_media, tmp_path)
     assert r.returncode == 0, r.stderr
     import pandas as pd
     cols = pd.read_csv(tmp_path/'t.csv', nrows=1).columns
-    assert 'x_477' in cols and 'z_477' in cols
+    assert 'x_norm_477' in cols and 'z_norm_477' in cols
 
 def test_tampered_saved_result_is_refused(saved_track, tmp_path):
     from facemimic.result import read_saved_result
