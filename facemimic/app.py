@@ -280,6 +280,7 @@ class App:
         self._stage(5)
 
     def _summary(self, result)->str:
+        from facemimic.explorer import _advice_html
         from facemimic.report import score_explanation_html
         comps = ' · '.join(f'{k} {v:.0f}' for k, v in result.components.items() if v is not None)
         moved = sorted([r for r in result.regions if r.active], key=lambda r: -r.weight)
@@ -289,7 +290,7 @@ class App:
         explain = (f'<details class="facemimic-explain" style="margin:.6em 0"><summary style="cursor:pointer"><b>What the score means</b>'
                    f'</summary>{score_explanation_html(result)}</details>')
         return (f'<div style="overflow-wrap:break-word"><span class="facemimic-score" style="font-size:2.2em;font-weight:bold">{result.score:.0f}/100</span> '
-                f'<span style="color:#555">{comps}</span><p class="facemimic-verdict">{html.escape(result.verdict)}</p>' + explain
+                f'<span style="color:#555">{comps}</span><p class="facemimic-verdict">{html.escape(result.verdict)}</p>' + _advice_html(result) + explain
                 + (f'<b>Feedback by region</b><ul class="facemimic-feedback">{feedback}</ul>' if feedback else '')
                 + (f'<b>Warnings</b><ul class="facemimic-warnings">{warn}</ul>' if warn else '') + '</div>')
 

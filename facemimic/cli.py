@@ -55,6 +55,8 @@ def cmd_compare(args, # parsed `facemimic compare` options
         c = result.components
         print(f"score {result.score:.1f}/100  " + '  '.join(f"{k} {v:.0f}" for k, v in c.items() if v is not None))
         print(result.verdict)
+        from facemimic.advice import advice
+        for line in advice(result): print(f"to do: {line}")
         t = result.timing
         if t['latency_s'] is not None: print(f"latency {t['latency_s']:+.2f} s, duration ratio {t['duration_ratio'] or float('nan'):.2f}, amplitude ratio {t['amplitude_ratio'] or 0:.2f}")
         for r in result.regions:

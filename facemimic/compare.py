@@ -224,7 +224,7 @@ def _regions(ev:Evidence, scores:dict)->tuple:
                           latency_s=lat, duration_ratio=dur, feedback='')
         imi_energy = float((apex_i[ix] ** 2).sum())
         rr.feedback = _region_feedback(rr, imi_energy)
-        imi_moved[reg.name] = imi_energy > REGION_MOVED
+        imi_moved[reg.name] = rr.imitation_moved = imi_energy > REGION_MOVED
         out.append(rr)
     return out, imi_moved
 

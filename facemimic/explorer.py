@@ -583,11 +583,17 @@ class AlignmentExplorer(_FramesView):
                             if table else '<i>No region is shown: tick one above.</i>')
 
 # %% ../nbs/11_explorer.ipynb #19506056
+def _advice_html(result:MimicResult)->str:
+    "The lines of `advice.advice` as an HTML list headed 'What to do' (empty without advice)."
+    from facemimic.advice import advice
+    todo = ''.join(f'<li>{html.escape(a)}</li>' for a in advice(result))
+    return f'<b>What to do</b><ul class="facemimic-advice">{todo}</ul>' if todo else ''
+
 def _result_header(result:MimicResult)->str:
     comps = ' · '.join(f'{k} {v:.0f}' for k, v in result.components.items() if v is not None)
     warn = ''.join(f'<li>{html.escape(w)}</li>' for w in result.warnings)
     return (f'<div class="facemimic-result"><span class="facemimic-score" style="font-size:1.6em;font-weight:bold">{result.score:.0f}/100</span> '
-            f'<span style="color:#555">({comps})</span><br>{html.escape(result.verdict)}'
+            f'<span style="color:#555">({comps})</span><br>{html.escape(result.verdict)}' + _advice_html(result)
             + (f'<details><summary>{len(result.warnings)} warning(s)</summary><ul>{warn}</ul></details>' if warn else '') + '</div>')
 
 class ResultExplorer:

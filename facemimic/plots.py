@@ -20,7 +20,7 @@ from matplotlib.patches import Patch, Polygon
 from bokeh.layouts import row
 from bokeh.models import BoxAnnotation, ColorBar, ColumnDataSource, HoverTool, Legend, LinearColorMapper, Span, Title
 from bokeh.plotting import figure as bokeh_figure
-from .result import MimicResult
+from .result import MimicResult, RegionResult
 from .errors import FacemimicError, OptionError
 from .geometry import apply_similarity, similarity_fit
 from .topology import crop_template, mirror_permutation, canonical_face
@@ -29,12 +29,13 @@ from .regions import RIGHT_EYE, RIGHT_EYEBROW, regions
 from .vocab import NO_REGION_COLOUR, REGION_COLOURS, region_kind
 
 # %% auto #0
-__all__ = ['REFERENCE_COLOUR', 'IMITATION_COLOUR', 'FACE_OVAL', 'LIPS_OUTER', 'LIPS_INNER', 'NOSE_LINE', 'FIGURES',
-           'region_colours', 'landmark_regions', 'score_colour', 'PNG', 'figure_png', 'Picture', 'clip_picture',
-           'neutral_pictures', 'apex_pictures', 'neutral_png', 'apex_png', 'face_contours', 'apex_landmarks',
-           'superimposed_png', 'region_map', 'region_map_png', 'blendshape_series', 'blendshapes_png', 'cost_matrix',
-           'cost_matrix_png', 'timing_table', 'timing_png', 'neutral_bokeh', 'apex_bokeh', 'superimposed_bokeh',
-           'region_map_bokeh', 'blendshapes_bokeh', 'cost_matrix_bokeh', 'timing_bokeh', 'figure_pngs']
+__all__ = ['REFERENCE_COLOUR', 'IMITATION_COLOUR', 'FACE_OVAL', 'LIPS_OUTER', 'LIPS_INNER', 'NOSE_LINE', 'MISMATCH_SCORE',
+           'FIGURES', 'region_colours', 'landmark_regions', 'score_colour', 'PNG', 'figure_png', 'Picture',
+           'clip_picture', 'neutral_pictures', 'apex_pictures', 'neutral_png', 'apex_png', 'face_contours',
+           'apex_landmarks', 'superimposed_png', 'region_score_colour', 'region_map', 'region_map_png',
+           'blendshape_series', 'blendshapes_png', 'cost_matrix', 'cost_matrix_png', 'timing_table', 'timing_png',
+           'neutral_bokeh', 'apex_bokeh', 'superimposed_bokeh', 'region_map_bokeh', 'blendshapes_bokeh',
+           'cost_matrix_bokeh', 'timing_bokeh', 'figure_pngs']
 
 # %% ../nbs/09_plots.ipynb #902571f0
 REFERENCE_COLOUR, IMITATION_COLOUR = '#1f5fa8', '#e0730d' # blue and orange
@@ -295,6 +296,13 @@ def superimposed_png(result:MimicResult, # a comparison
     return figure_png(fig, dpi)
 
 # %% ../nbs/09_plots.ipynb #dd102cb9
+MISMATCH_SCORE = 0 # a region the imitation moved where the reference's stayed still is coloured as this score
+
+def region_score_colour(rr:RegionResult, # one region of a comparison
+                       )->str: # hex colour
+    "`score_colour` of the region's score, or of `MISMATCH_SCORE` when the imitation moved it and the reference did not (`RegionResult.mismatch`)."
+    return score_colour(MISMATCH_SCORE if rr.mismatch else rr.score)
+
 def region_map(result:MimicResult, # a comparison
               )->list: # one dict per region: name, label, polygon (k, 2) crop pixels, centre, score, active, weight, colour, feedback
     "Each face region's outline on the aligned crop's standard face, with its score."
@@ -306,7 +314,8 @@ def region_map(result:MimicResult, # a comparison
         pts = tpl[[i for i in reg.landmarks if i < len(tpl)]].astype(np.float32)
         hull = cv2.convexHull(pts)[:, 0].astype(float)
         out.append(dict(name=reg.name, label=rr.label, polygon=hull, centre=pts.mean(0).astype(float), score=rr.score,
-                        active=rr.active, weight=rr.weight, colour=score_colour(rr.score), feedback=rr.feedback))
+                        active=rr.active, weight=rr.weight, colour=region_score_colour(rr), feedback=rr.feedback,
+                        mismatch=rr.mismatch))
     return out
 
 def _region_order(items:list)->list:
@@ -337,7 +346,7 @@ def region_map_png(result:MimicResult, # a comparison
     scores = [it['score'] or 0 for it in order]
     bars.barh(y, scores, color=[to_rgba(it['colour'], 1.0 if it['active'] else 0.35) for it in order],
               edgecolor=['black' if it['active'] else 'none' for it in order], lw=0.6)
-    bars.set_yticks(y, [it['label'] + ('' if it['active'] else ' (reference still)') for it in order], fontsize=8)
+    bars.set_yticks(y, [it['label'] + (' (moved; reference still)' if it['mismatch'] else '' if it['active'] else ' (reference still)') for it in order], fontsize=8)
     for yy, it in zip(y, order):
         bars.text((it['score'] or 0) + 1, yy, 'n/a' if it['score'] is None else f"{it['score']:.0f}", va='center', fontsize=8)
     bars.set_xlim(0, 108); bars.set_xlabel('region score (0-100)', fontsize=9); bars.tick_params(axis='x', labelsize=8)

@@ -13,6 +13,7 @@ from .components import COMPONENTS, component_weights
 from .features import landmark_noise_cm
 from dataclasses import asdict, fields
 from .result import REGION_ACTIVE, SCORE_LEVELS, MimicResult, RegionResult
+from .advice import advice
 from .errors import OptionError, deprecated_alias
 from .plots import figure_pngs, score_colour
 
@@ -249,6 +250,8 @@ def report_blocks(result:MimicResult, # a comparison
     ref, imi = (Path(getattr(result, k).path).name if getattr(result, k).path else k for k in ('reference', 'imitation'))
     blocks = [('title', 'How well does the imitation match the reference?', f"reference: {ref} · imitation: {imi}"),
               ('score', result.score, result.verdict)]
+    todo = advice(result) # the rules of `advice`, as in the CLI, the app and the explorer
+    if todo: blocks += [('h2', 'What to do'), ('list', todo)]
     blocks += _score_blocks(result) + _faces_blocks(result, figures) + _region_blocks(result, figures)
     blocks += _movement_blocks(result, figures) + _timing_blocks(result, figures) + _details_blocks(result)
     blocks += _files_blocks({b[1]: b[2] for b in blocks if b is not None and b[0] == 'figure'})

@@ -45,6 +45,12 @@ class RegionResult:
     latency_s: float|None # onset difference in this region, seconds
     duration_ratio: float|None # imitation's episode duration over the reference's, in this region
     feedback: str # plain words
+    imitation_moved: bool = False # the imitation's apex change in this region is above `compare.REGION_MOVED`
+
+    @property
+    def mismatch(self)->bool: # moved in the imitation, still in the reference
+        "The imitation moved this region where the reference's stayed still: shown as a mismatch whatever its `score`."
+        return self.imitation_moved and not self.active
 
 @dataclass
 class ClipSummary:
