@@ -138,9 +138,9 @@ def _own_episode(f:Features)->Segment:
     "A clip's own strongest episode, of any expression (blinks aside)."
     return find_episode(activation(_rises(f), expression_weights(f.channels)), f.times)
 
-def _channels(fr:Features, expression:str|None)->tuple:
-    "(active channels, channel weights): the reference's expression, from its apex plateau or the hint."
-    apex = fr.delta[plateau_rows(_own_episode(fr))].mean(0)
+def _channels(fr:Features, own:Segment, expression:str|None)->tuple:
+    "(active channels, channel weights): the reference's expression, from the apex plateau of its own episode `own`, or the hint."
+    apex = fr.delta[plateau_rows(own)].mean(0)
     if expression is not None: active = np.isin(fr.channels, EXPRESSION_HINTS[expression])
     else: active = np.abs(apex) >= max(ACTIVE_MIN, ACTIVE_FRACTION * np.abs(apex).max())
     wts = np.where(active, apex ** 2, 0.0)
@@ -149,11 +149,11 @@ def _channels(fr:Features, expression:str|None)->tuple:
     norm = (wts * apex ** 2).sum()
     return active, (wts * (apex ** 2).sum() / norm if norm > 1e-12 else expression_weights(fr.channels))
 
-def _episodes(fr:Features, fi:Features, wts:np.ndarray)->dict:
+def _episodes(fr:Features, fi:Features, wts:np.ndarray, own_r:Segment)->dict:
     "Both activation curves on the reference's channels, the episodes on them, and the imitation's own strongest episode."
     act_r, act_i = activation(_rises(fr), wts), activation(_rises(fi), wts)
     seg_r, seg_i = find_episode(act_r, fr.times), find_episode(act_i, fi.times)
-    own, own_r = _own_episode(fi), _own_episode(fr)
+    own = _own_episode(fi)
     # each clip's peak is its own strongest moment: found on the reference's channels, the imitation's would lean towards them
     plat_r, plat_i = plateau_rows(own_r), plateau_rows(own)
     return dict(reference_activation=act_r, imitation_activation=act_i, reference_segment=seg_r, imitation_segment=seg_i,
@@ -268,10 +268,11 @@ def compare_tracks(reference:FaceTrack, # the reference's track
                   )->MimicResult: # the score, its components and reasons
     "Compare two tracks: features, channels, episodes, alignment, time warp, components, regions and words."
     fr, fi = relative_features(reference, reference_neutral), relative_features(imitation, imitation_neutral)
-    active, wts = _channels(fr, expression)
+    own_r = _own_episode(fr)
+    active, wts = _channels(fr, own_r, expression)
     focus = np.where(np.isin(fr.channels, EXPRESSION_HINTS[expression]), 1.0, HINT_OTHERS) if expression else np.ones(len(fr.channels))
     ev = Evidence(fr, fi, wts, focus=focus, blendshape_noise=blendshape_noise(fr.channels), landmark_noise_cm=landmark_noise_cm(),
-                  **_episodes(fr, fi, wts))
+                  **_episodes(fr, fi, wts, own_r))
     ev.crops = (_nearest_face(fr, ev.reference_segment.apex_row), _nearest_face(fi, ev.imitation_own_segment.apex_row))
     _align(ev, active)
     _warp(ev)

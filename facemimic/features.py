@@ -174,10 +174,10 @@ def estimate_neutral(track:FaceTrack, # the clip
     rising = bs[peak] - floor > 2 * blendshape_noise() # the channels the clip's expression raises above their floor
     if np.linalg.norm((bs[peak] - floor) * weights) <= still_activation(): rising = rest_level() < REST_FLOOR # nothing moves: the channels a relaxed face keeps near 0 may hold an expression
     base = np.where(rising, np.minimum(floor, ceiling), floor) # an expression held through the clip never becomes its rest
-    geo = pose_free_landmarks(track).astype(np.float64)
     if np.linalg.norm(np.clip(window - ceiling, 0, None) * rising * weights) <= still_activation(): # the face relaxes here
-        return Neutral(base, np.median(geo[rows], 0), rows, 'least-active', activity)
-    act = np.sqrt((np.clip(bs - base, 0, None) ** 2 * weights).sum(1)) # the clip never relaxes: extrapolate its resting shape
+        return Neutral(base, np.median(pose_free_landmarks(track, rows), 0), rows, 'least-active', activity)
+    geo = pose_free_landmarks(track).astype(np.float64) # the clip never relaxes: extrapolate its resting shape from all its frames
+    act = np.sqrt((np.clip(bs - base, 0, None) ** 2 * weights).sum(1))
     shape = _rest_shape(geo[ok], act[ok])
     if shape is None: return Neutral(base, np.median(geo[rows], 0), rows, 'no-rest', activity, landmarks_known=False)
     return Neutral(base, shape, rows, 'no-rest', activity)
