@@ -4,9 +4,7 @@
 
 # %% ../nbs/13_cli.ipynb #2f778055
 from __future__ import annotations
-import argparse, json, os, re, sys, tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+import argparse, re, sys
 from importlib import metadata
 from pathlib import Path
 from .errors import FacemimicError, OptionError

@@ -14,8 +14,8 @@ from .io import package_versions
 from .track import FaceTrack, load_track
 from .extraction import extract
 from .regions import channel_index, regions
-from .result import REGION_ACTIVE, WEIGHTS, ClipSummary, MimicResult, RegionResult, read_saved_result, score_level
-from .result import SCORE_LEVELS, save_result # noqa: F401 (still importable from here)
+from .result import REGION_ACTIVE, ClipSummary, MimicResult, RegionResult, read_saved_result, score_level
+from .result import SCORE_LEVELS, WEIGHTS, save_result # noqa: F401 (still importable from here)
 from .segment import ONSET_FRACTION, Segment, activation, find_episode, plateau_rows
 from .vocab import EXPRESSIONS, REGION_GROUPS
 from .similarity import Alignment, amplitude_ratio, asymmetry, dtw_align, time_warp, xcorr_lag, DTW_BAND
@@ -205,7 +205,6 @@ def _regions(ev:Evidence, scores:dict)->tuple:
     energy_r = {name: float((apex_r[ix] ** 2).sum()) for name, ix in idx.items()}
     total = sum(energy_r.values()) or 1.0
     videos = ev.warp.get('videos') and ev.imitation_segment.moved
-    path = ev.alignment.path
     out, imi_moved = [], {}
     for reg in regions():
         ix = idx[reg.name]
