@@ -11,7 +11,8 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1]/'facemimic'
 
 LAYERS = ['errors', 'io', 'geometry', 'topology', 'track', 'backends', 'media', 'extraction', 'landmarks', 'vocab', 'regions', 'ibug68', 'features', 'segment', 'similarity', 'components', 'result',
-          'compare', 'advice', 'expressions', 'plots', 'report', 'explorer', 'app', 'cli'] # top (imports nothing) to bottom
+          'compare', 'advice', 'expressions', 'episodes', 'live', 'transfer', 'plots', 'video', 'report', 'cohort', 'explorer', 'annotate',
+          'camera', 'app', 'cli'] # top (imports nothing) to bottom; a name here may come before its module does
 
 def modules()->dict:
     "{dotted name below the package: path} of every module but `__init__` and `_modidx`."
