@@ -35,12 +35,12 @@ def track_clip(clip:Clip, # an open clip
             if f.image is None: builder.add(f.index, f.time_s, None, []); continue # a damaged frame: kept as a frame without a face
             size = f.image.shape[1::-1]
             builder.add(f.index, f.time_s, f.image, detector.detect(f.image, f.time_s))
-    if size is None and builder.rows: raise MediaError(f"{info.path}: none of its frames could be decoded: the file is damaged; copy or export it again.")
-    if not builder.rows: raise MediaError(f"{info.path} gave no frames between the chosen start and end: check start_s/end_s against its length ({info.duration_s:.2f} s).")
+    if size is None and len(builder): raise MediaError(f"{info.path}: none of its frames could be decoded: the file is damaged; copy or export it again.")
+    if not len(builder): raise MediaError(f"{info.path} gave no frames between the chosen start and end: check start_s/end_s against its length ({info.duration_s:.2f} s).")
     meta = dict(path=info.path, kind=info.kind, fps=info.fps, width=int(size[0]), height=int(size[1]), source_width=info.width,
                 source_height=info.height, frame_count=info.frame_count, rotation_deg=info.rotation_deg, model_sha256=backend.model_sha256,
                 versions=backend.versions(), options=dict(options or {}), warnings=list(info.warnings),
-                coverage=clip.coverage or dict(frames=len(builder.rows), decoded=len(builder.rows), missing=0, missing_ranges_s=[]))
+                coverage=clip.coverage or dict(frames=len(builder), decoded=len(builder), missing=0, missing_ranges_s=[]))
     return builder.build(meta)
 
 # %% ../nbs/02e_extraction.ipynb #4755d615

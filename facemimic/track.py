@@ -15,11 +15,11 @@ from .geometry import pose_from_matrix, similarity_fit
 from .topology import BLENDSHAPE_NAMES, CROP_SIZE, LANDMARK_COUNT, canonical_face, crop_template, mirror_permutation, mirrored_channels
 
 # %% auto #0
-__all__ = ['TRACK_FORMAT', 'FaceTrack', 'align_crop', 'Face', 'FaceTrackBuilder', 'track_arrays', 'track_from_arrays',
-           'save_track', 'load_track', 'track_table', 'mirror_track']
+__all__ = ['TRACK_FORMAT', 'CROP_KEY_EVERY', 'FaceTrack', 'align_crop', 'CropStore', 'Face', 'FaceTrackBuilder', 'track_arrays',
+           'track_from_arrays', 'save_track', 'load_track', 'track_table', 'mirror_track']
 
 # %% ../nbs/02b_track.ipynb #385c5a9e
-TRACK_FORMAT = 1 # version of the saved-track layout and of extraction; part of the cache key
+TRACK_FORMAT = 2 # version of the saved-track layout and of extraction; part of the cache key
 _ARRAYS = ('timestamps', 'frame_index', 'landmarks', 'blendshapes', 'matrices', 'pose', 'face_mask', 'face_count', 'bbox', 'crops') # per-frame fields
 
 @dataclass
@@ -35,8 +35,11 @@ class FaceTrack:
     face_mask: np.ndarray # (T,) bool, True where a face was found
     face_count: np.ndarray # (T,) int16, faces detected in the frame
     bbox: np.ndarray # (T, 4) float32 face box x0, y0, x1, y1 in normalised coordinates; NaN without a face
-    crops: np.ndarray # (T, CROP_SIZE, CROP_SIZE) uint8 aligned grey face crops; 0 without a face
+    crops: CropStore # (T, CROP_SIZE, CROP_SIZE) uint8 aligned grey face crops, compressed (an array is compressed); 0 without a face
     meta: dict = field(default_factory=dict) # source path, kind, fps, size, model sha256, versions, options, warnings
+
+    def __post_init__(self):
+        if not isinstance(self.crops, CropStore): self.crops = CropStore.from_array(self.crops)
 
     @property
     def n_frames(self)->int:
@@ -92,6 +95,109 @@ def align_crop(grey:np.ndarray, # (H, W) uint8 frame
     M = np.hstack([s * R, t[:, None]]).astype(np.float32)
     return cv2.warpAffine(grey, M, (CROP_SIZE, CROP_SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
+# %% ../nbs/02b_track.ipynb #c7a1d2e1
+CROP_KEY_EVERY = 32 # one crop in this many is stored whole; the others as the difference from the one before
+
+class _CropWriter:
+    "Compress crops one at a time into one growing buffer; `finish` gives the `CropStore`."
+    def __init__(self, key_every:int=CROP_KEY_EVERY):
+        self.buf, self.ends, self.key_every, self.prev, self.shared = bytearray(), [0], key_every, None, False
+
+    def add(self, crop:np.ndarray|None): # (CROP_SIZE, CROP_SIZE) uint8, or None for a frame without a face
+        import zlib
+        if self.shared: self.buf, self.shared = bytearray(self.buf), False # the last `finish` lent the buffer out
+        if (len(self.ends) - 1) % self.key_every == 0: self.prev = None # a key crop: stored whole
+        if crop is not None:
+            crop = np.ascontiguousarray(crop, np.uint8)
+            z = zlib.compressobj(1, zlib.DEFLATED, 15, 9, zlib.Z_HUFFMAN_ONLY) # differences are noise-like: Huffman codes alone do best, and fast
+            self.buf += z.compress((crop if self.prev is None else crop - self.prev).tobytes()) + z.flush() # uint8 wraps: lossless
+            self.prev = crop
+        self.ends.append(len(self.buf))
+
+    def finish(self)->CropStore:
+        self.shared = True
+        return CropStore(np.frombuffer(self.buf, np.uint8), np.array(self.ends, np.int64), key_every=self.key_every)
+
+class CropStore:
+    "The aligned face crops of a track, kept losslessly compressed; indexing a row decodes its crop."
+    def __init__(self, data:np.ndarray, # (B,) uint8, the compressed crops one after another
+                 offsets:np.ndarray, # (N+1,) int64, where each stored crop starts in `data`, then the end
+                 rows:np.ndarray|None=None, # the stored crop each row shows (None: row i shows crop i)
+                 flip:bool=False, # show the crops mirrored, left to right
+                 key_every:int=CROP_KEY_EVERY, # one stored crop in this many is whole, the others differences
+                ):
+        self.data, self.offsets, self.rows, self.flip, self.key_every = data, np.asarray(offsets, np.int64), rows, flip, key_every
+        self._group = (-1, []) # the last group of stored crops decoded: (first index, crops)
+
+    @classmethod
+    def from_array(cls, crops:np.ndarray, # (T, CROP_SIZE, CROP_SIZE) uint8 crops; all-zero ones are stored as empty
+                  )->CropStore: # the same crops, compressed
+        "Compress a stack of crops."
+        w = _CropWriter()
+        for c in np.asarray(crops, np.uint8): w.add(c if c.any() else None)
+        return w.finish()
+
+    def __len__(self): return len(self.offsets) - 1 if self.rows is None else len(self.rows)
+    @property
+    def shape(self)->tuple:
+        "(rows, CROP_SIZE, CROP_SIZE), the shape of the array the store stands for."
+        return (len(self), CROP_SIZE, CROP_SIZE)
+    ndim, dtype = 3, np.dtype(np.uint8)
+    @property
+    def nbytes(self)->int:
+        "Bytes held: the compressed data, the offsets and the row map."
+        return self.data.nbytes + self.offsets.nbytes + (0 if self.rows is None else self.rows.nbytes)
+    def __repr__(self): return f"CropStore({len(self)} crops of {CROP_SIZE}x{CROP_SIZE}, {self.nbytes / max(len(self), 1) / 1024:.1f} KB each)"
+
+    def _stored(self, j:int)->np.ndarray:
+        "Decode stored crop `j` (its whole group, which is kept for the next call)."
+        import zlib
+        first = j - j % self.key_every
+        if self._group[0] != first:
+            crops, prev = [], None # the first crop of a group with a face is stored whole, each later one as the change
+            for k in range(first, min(first + self.key_every, len(self.offsets) - 1)):
+                a, b = self.offsets[k], self.offsets[k + 1]
+                if a == b: crops.append(None); continue
+                try: d = np.frombuffer(zlib.decompress(self.data[a:b]), np.uint8).reshape(CROP_SIZE, CROP_SIZE)
+                except (zlib.error, ValueError): raise MediaError(f"face crop {k} of the track is damaged: extract the clip again.") from None
+                prev = d if prev is None else prev + d
+                crops.append(prev)
+            self._group = (first, crops)
+        c = self._group[1][j - first]
+        return np.zeros((CROP_SIZE, CROP_SIZE), np.uint8) if c is None else c
+
+    def __getitem__(self, key):
+        if isinstance(key, tuple):
+            head = self[key[0]]
+            return np.asarray(head)[(slice(None), *key[1:])] if isinstance(head, CropStore) else head[key[1:]]
+        if isinstance(key, (int, np.integer)):
+            i = int(key) + (len(self) if key < 0 else 0)
+            if not 0 <= i < len(self): raise IndexError(f"row {key} is outside the {len(self)} crops")
+            c = self._stored(i if self.rows is None else int(self.rows[i]))
+            return c[:, ::-1].copy() if self.flip else c.copy()
+        rows = np.arange(len(self))[key]
+        return CropStore(self.data, self.offsets, rows if self.rows is None else self.rows[rows], self.flip, self.key_every)
+
+    def __iter__(self): return (self[i] for i in range(len(self)))
+    def __array__(self, dtype=None, copy=None):
+        out = np.empty(self.shape, np.uint8)
+        for i, c in enumerate(self): out[i] = c
+        return out if dtype is None else out.astype(dtype)
+
+    def mirror(self)->CropStore: # the same crops, flipped left to right
+        "The crops mirrored, sharing the compressed data."
+        return CropStore(self.data, self.offsets, self.rows, not self.flip, self.key_every)
+
+    def packed(self)->tuple: # (data, offsets) arrays
+        "The compressed data and offsets of exactly these rows, in order (re-compressed only after `take` or `mirror`)."
+        if self.rows is None and not self.flip: return self.data, self.offsets
+        w = _CropWriter(self.key_every)
+        for i in range(len(self)):
+            j = i if self.rows is None else int(self.rows[i])
+            w.add(self[i] if self.offsets[j + 1] > self.offsets[j] else None)
+        s = w.finish(); return s.data, s.offsets
+
+
 # %% ../nbs/02b_track.ipynb #3d3b0c93
 class Face(NamedTuple):
     "One face found in one frame by a landmark backend."
@@ -103,8 +209,26 @@ class Face(NamedTuple):
 # %% ../nbs/02b_track.ipynb #7f1f8e91
 class FaceTrackBuilder:
     "Collect a `FaceTrack` one frame at a time, keeping one face per frame."
+    GROW = 2048 # rows the arrays grow by when full: in place (realloc), so a long clip never holds two copies
+
     def __init__(self):
-        self.rows, self.names, self.multi, self.prev_centre = [], None, 0, None
+        self.names, self.multi, self.prev_centre, self.n, self._crops = None, 0, None, 0, _CropWriter()
+        self._arrays, self._lent = {}, False
+
+    def __len__(self): return self.n # frames added so far
+
+    def _row(self, k:int)->np.ndarray:
+        "Make room for one more frame; return the arrays' new row index."
+        a = self._arrays
+        if self._lent: self._arrays, self._lent = a = {k: v.copy() for k, v in a.items()}, False # `build` handed them out
+        if not a:
+            for name, (shape, dtype) in dict(timestamps=((), np.float64), frame_index=((), np.int64), landmarks=((LANDMARK_COUNT, 3), np.float32),
+                                             blendshapes=((k,), np.float32), matrices=((4, 4), np.float32), face_mask=((), bool),
+                                             face_count=((), np.int16), bbox=((4,), np.float32)).items():
+                a[name] = np.empty((0, *shape), dtype)
+        if self.n == len(a['timestamps']):
+            for v in a.values(): v.resize((self.n + self.GROW, *v.shape[1:]), refcheck=False) # the builder holds the only reference
+        return self.n
 
     def add(self, index:int, # frame number in the file
             time_s:float, # its timestamp, seconds
@@ -113,9 +237,6 @@ class FaceTrackBuilder:
            ):
         "Add one frame and the faces a backend found in it."
         faces = list(faces or [])
-        if not faces:
-            self.rows.append((index, time_s, None, None, None, 0, None)); return
-        h, w = rgb.shape[:2]
         k = 0
         if len(faces) > 1:
             self.multi += 1
@@ -127,47 +248,53 @@ class FaceTrackBuilder:
                 near = np.linalg.norm(centres - self.prev_centre, axis=1)
                 near[areas < 0.5 * areas.max()] = np.inf
                 k = int(near.argmin())
-        face = faces[k]
+        face = faces[k] if faces else None
+        if face is not None and self.names is None and face.blendshape_names is not None: self.names = list(face.blendshape_names)
+        width = len(self.names) if self.names else len(BLENDSHAPE_NAMES)
+        if face is not None and face.blendshapes is not None: width = len(face.blendshapes)
+        i = self._row(width)
+        a = self._arrays
+        if a['blendshapes'].shape[1] != width and not a['face_mask'][:i].any(): # the backend's first face tells the channel count
+            a['blendshapes'] = np.empty((len(a['timestamps']), width), np.float32)
+        a['timestamps'][i], a['frame_index'][i], a['face_count'][i] = time_s, index, len(faces)
+        for name in ('landmarks', 'blendshapes', 'matrices', 'bbox'): a[name][i] = np.nan
+        a['face_mask'][i] = face is not None
+        self.n += 1
+        if face is None: self._crops.add(None); return
         pts = np.asarray(face.landmarks, np.float32)
-        if self.names is None and face.blendshape_names is not None: self.names = list(face.blendshape_names)
-        px = pts[:, :2] * (w, h)
+        a['landmarks'][i, :len(pts)] = pts
+        if face.blendshapes is not None: a['blendshapes'][i] = face.blendshapes
+        if face.matrix is not None: a['matrices'][i] = face.matrix
+        a['bbox'][i] = (*pts[:, :2].min(0), *pts[:, :2].max(0))
+        h, w = rgb.shape[:2]
         import cv2 # imported here: reading a saved track needs no OpenCV
-        grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         self.prev_centre = np.array([(pts[:, 0].min() + pts[:, 0].max()) / 2, (pts[:, 1].min() + pts[:, 1].max()) / 2])
-        self.rows.append((index, time_s, pts, face.blendshapes, face.matrix, len(faces), align_crop(grey, px)))
+        self._crops.add(align_crop(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), pts[:, :2] * (w, h)))
 
     def build(self, meta:dict, # the track's metadata (a warning is added for frames with several faces)
              )->FaceTrack: # the frames added so far
         "The `FaceTrack` of the frames added so far."
-        T = len(self.rows)
-        names = self.names or list(BLENDSHAPE_NAMES)
-        lm = np.full((T, LANDMARK_COUNT, 3), np.nan, np.float32)
-        bs = np.full((T, len(names)), np.nan, np.float32)
-        mats = np.full((T, 4, 4), np.nan, np.float32)
-        crops = np.zeros((T, CROP_SIZE, CROP_SIZE), np.uint8)
-        count = np.zeros(T, np.int16)
-        for i, (_, _, pts, b, m, n, crop) in enumerate(self.rows):
-            count[i] = n
-            if pts is None: continue
-            lm[i, :len(pts)] = pts
-            if b is not None: bs[i] = b
-            if m is not None: mats[i] = m
-            crops[i] = crop
-        mask = ~np.isnan(lm[:, 0, 0])
-        bbox = np.full((T, 4), np.nan, np.float32)
-        if mask.any(): bbox[mask] = np.concatenate([np.nanmin(lm[mask, :, :2], 1), np.nanmax(lm[mask, :, :2], 1)], 1)
+        self._row(len(self.names or BLENDSHAPE_NAMES)) # makes sure the arrays exist
+        a, T = self._arrays, self.n
+        for v in a.values(): v.resize((T, *v.shape[1:]), refcheck=False) # shrunk in place; copied before any later `add`
+        self._lent = True
         if self.multi: meta.setdefault('warnings', []).append(
             f"{self.multi} frames show more than one face; the largest face (kept consistently from frame to frame) was analysed.")
-        return FaceTrack(np.array([r[1] for r in self.rows], np.float64), np.array([r[0] for r in self.rows], np.int64),
-                         lm, bs, names, mats, pose_from_matrix(mats).astype(np.float32), mask, count, bbox, crops, meta)
+        return FaceTrack(a['timestamps'], a['frame_index'], a['landmarks'], a['blendshapes'], self.names or list(BLENDSHAPE_NAMES),
+                         a['matrices'], pose_from_matrix(a['matrices']).astype(np.float32), a['face_mask'], a['face_count'], a['bbox'],
+                         self._crops.finish(), meta)
+
 
 # %% ../nbs/02b_track.ipynb #896358f9
 def track_arrays(track:FaceTrack, # the track to store
                  prefix:str='', # put before each key, to keep several tracks in one file
                 )->dict: # {key: array}
     "The arrays of `track`, metadata as a JSON string array, keyed `prefix + name` (for `np.savez`)."
-    meta = json.dumps(dict(track.meta, blendshape_names=list(track.blendshape_names), track_format=TRACK_FORMAT), default=str)
-    return {f'{prefix}{k}': getattr(track, k) for k in _ARRAYS} | {f'{prefix}meta': np.array(meta)}
+    data, offsets = track.crops.packed()
+    meta = json.dumps(dict(track.meta, blendshape_names=list(track.blendshape_names), track_format=TRACK_FORMAT,
+                           crop_key_every=track.crops.key_every), default=str)
+    return ({f'{prefix}{k}': getattr(track, k) for k in _ARRAYS if k != 'crops'} |
+            {f'{prefix}crops': data, f'{prefix}crop_offsets': offsets, f'{prefix}meta': np.array(meta)})
 
 def track_from_arrays(z, # an open `np.load` file or a dict of arrays
                       prefix:str='', # the prefix given to `track_arrays`
@@ -178,10 +305,18 @@ def track_from_arrays(z, # an open `np.load` file or a dict of arrays
     try: meta = json.loads(str(z[f'{prefix}meta']))
     except ValueError: raise MediaError("its metadata is not JSON") from None
     if not isinstance(meta, dict): raise MediaError("its metadata is not a JSON object")
-    names = meta.pop('blendshape_names', None); meta.pop('track_format', None)
+    names = meta.pop('blendshape_names', None); meta.pop('track_format', None); key_every = meta.pop('crop_key_every', CROP_KEY_EVERY)
     arrays = {k: z[f'{prefix}{k}'] for k in _ARRAYS}
+    if f'{prefix}crop_offsets' in z: arrays['crops'] = _crop_store(arrays['crops'], z[f'{prefix}crop_offsets'], key_every)
     _check_track(arrays, names, meta)
     return FaceTrack(blendshape_names=list(names), meta=meta, **arrays)
+
+def _crop_store(data, offsets, key_every)->CropStore:
+    "The `CropStore` of saved compressed crops; raise `MediaError` if the arrays cannot be one (a file of format 1 has the crops whole)."
+    if not (data.ndim == 1 and data.dtype == np.uint8 and offsets.ndim == 1 and offsets.dtype.kind in 'iu' and len(offsets) >= 1
+            and offsets[0] == 0 and offsets[-1] == len(data) and (np.diff(offsets) >= 0).all() and isinstance(key_every, int) and key_every >= 1):
+        raise MediaError("its compressed crops do not match their offsets")
+    return CropStore(data, offsets.astype(np.int64), key_every=key_every)
 
 _SHAPES = {'timestamps': (), 'frame_index': (), 'landmarks': (LANDMARK_COUNT, 3), 'blendshapes': (None,), 'matrices': (4, 4), 'pose': (3,),
            'face_mask': (), 'face_count': (), 'bbox': (4,), 'crops': (CROP_SIZE, CROP_SIZE)} # per-frame shape of each array (None: any)
@@ -194,6 +329,9 @@ def _check_track(arrays:dict, names, meta:dict):
     T = len(np.atleast_1d(arrays['timestamps']))
     for k, shape in _SHAPES.items():
         a = arrays[k]
+        if isinstance(a, CropStore):
+            if len(a) != T: raise MediaError(f"crops has {len(a)} rows, expected {T}")
+            continue
         if a.dtype.kind not in _KINDS[k]: raise MediaError(f"{k} has dtype {a.dtype}")
         if a.ndim != 1 + len(shape) or a.shape[0] != T or any(s is not None and s != n for s, n in zip(shape, a.shape[1:])):
             raise MediaError(f"{k} has shape {a.shape}, expected {(T, *shape)}".replace('None', 'K'))
@@ -262,6 +400,6 @@ def mirror_track(track:FaceTrack, # the track to mirror
     meta = dict(track.meta, mirrored=not track.meta.get('mirrored', False))
     return track.replace(landmarks=lm, blendshapes=track.blendshapes[:, mirrored_channels(track.blendshape_names)],
                          blendshape_names=list(track.blendshape_names), matrices=flip @ track.matrices @ flip, pose=pose, bbox=bbox,
-                         crops=track.crops[:, :, ::-1].copy(), meta=meta)
+                         crops=track.crops.mirror(), meta=meta)
 
 FaceTrack.mirror = mirror_track
