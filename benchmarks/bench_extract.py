@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Extraction speed and memory: `facemimic.landmarks.extract` against a bare MediaPipe loop.
 
-    python benchmarks/bench_extract.py [CLIP] [--rounds 5] [--lengths 1 4 8] [--no-memory]
+    python benchmarks/bench_extract.py [CLIP] [--rounds 5] [--minutes 1 5 20] [--no-memory] [--no-speed]
 
 Speed: in one process, on the same clip, alternate
   (a) a bare loop: cv2 decode + cvtColor + mp.Image + FaceLandmarker.detect_for_video, with the options
@@ -12,12 +12,14 @@ best and median frames per second of each and the ratio ours / bare (target: at 
 uses the best round of each: on a shared machine other processes only ever slow a round down, so the
 best round is the least disturbed. A spread of more than 8 % between rounds marks the run as noisy.
 
-Memory: the clip is concatenated with itself (ffmpeg, stream copy) into longer videos, and each is
-extracted in a fresh subprocess that reports its peak RSS (`resource.getrusage`, which, unlike tracemalloc,
-sees MediaPipe's C++ memory) and its RSS once `extract` has returned. The growth per extra minute of video
-(least-squares slope over the lengths) is compared with the size of the FaceTrack itself (landmarks,
-blendshapes, crops, ... per frame), which has to grow with the video: what is left over is memory that
-should not be there (frames held, leaks). Decoded frames held would cost width x height x 3 bytes each.
+Memory: the clip is looped (ffmpeg with stream copy: imageio-ffmpeg's bundled binary, else the system's) into
+videos of the given minutes in a temporary folder, and each is extracted in a fresh subprocess that reports
+its peak RSS (`resource.getrusage`, which, unlike tracemalloc, sees MediaPipe's C++ memory) and its RSS once
+`extract` has returned. The growth per frame (least-squares slope over the lengths, KB per frame) is the
+figure of issue 12 (target: at most 12 KB a frame, so an hour at 30 fps stays under 1.5 GB); it is compared
+with the size of the FaceTrack itself (landmarks, blendshapes, compressed crops, ... per frame), which has to
+grow with the video: what is left over is memory that should not be there (frames held, leaks). Decoded
+frames held would cost width x height x 3 bytes each. The 20-minute run takes a while on a busy machine.
 """
 from __future__ import annotations
 import argparse, json, os, resource, shutil, statistics, subprocess, sys, tempfile, time
@@ -96,21 +98,29 @@ def _rss_mb()->float:
     except OSError: pass
     return float('nan')
 
-def memory(path:str, lengths:list, workdir:Path)->list:
-    if not shutil.which('ffmpeg'): print("  ffmpeg not found: memory check skipped"); return []
+def _ffmpeg()->str|None:
+    "imageio-ffmpeg's bundled ffmpeg, else the system's, else None."
+    try:
+        import imageio_ffmpeg
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except Exception: return shutil.which('ffmpeg')
+
+def memory(path:str, minutes:list, workdir:Path)->list:
+    ffmpeg = _ffmpeg()
+    if not ffmpeg: print("  no ffmpeg (pip install imageio-ffmpeg): memory check skipped"); return []
     rows = []
-    for k in lengths:
-        clip = Path(path)
-        if k > 1:
-            clip = workdir/f'{Path(path).stem}_x{k}.mp4'
-            subprocess.run(['ffmpeg', '-v', 'error', '-y', '-stream_loop', str(k - 1), '-i', path, '-map', '0:v:0', '-c', 'copy', str(clip)], check=True)
+    for m in minutes:
+        clip = workdir/f'{Path(path).stem}_{m:g}min.mp4'
+        subprocess.run([ffmpeg, '-v', 'error', '-y', '-stream_loop', '-1', '-i', path, '-map', '0:v:0', '-c', 'copy', '-t', f'{60 * m:g}',
+                        str(clip)], check=True)
         env = dict(os.environ, FACEMIMIC_CACHE=str(workdir/'cache'))
         out = subprocess.run([sys.executable, __file__, '--memory-child', str(clip)], capture_output=True, text=True, env=env)
         if out.returncode: sys.exit(f"memory child failed on {clip}:\n{out.stderr[-2000:]}")
-        row = json.loads(out.stdout.strip().splitlines()[-1]); row['copies'] = k
-        print(f"  {k}x: {row['frames']:5d} frames, {row['duration_s']:6.1f} s of video, peak RSS {row['peak_rss_mb']:7.1f} MB, "
-              f"RSS at the end {row['end_rss_mb']:7.1f} MB, "
-              f"FaceTrack {row['track_mb']:6.1f} MB, {row['frames'] / row['seconds']:5.1f} frames/s", flush=True)
+        row = json.loads(out.stdout.strip().splitlines()[-1]); row['minutes'] = m
+        print(f"  {m:g} min: {row['frames']:6d} frames, {row['duration_s']:7.1f} s of video, peak RSS {row['peak_rss_mb']:7.1f} MB, "
+              f"RSS at the end {row['end_rss_mb']:7.1f} MB, FaceTrack {row['track_mb']:6.1f} MB, "
+              f"{row['frames'] / row['seconds']:5.1f} frames/s", flush=True)
+        clip.unlink()
         rows.append(row)
     return rows
 
@@ -118,8 +128,9 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('clip', nargs='?', default=None, help=f'video to time (default {DEFAULT_CLIP}, else {FALLBACK_CLIP})')
     p.add_argument('--rounds', type=int, default=5, help='timed rounds of each loop, alternating')
-    p.add_argument('--lengths', type=int, nargs='+', default=[1, 4, 8], help='copies of the clip for the memory check')
+    p.add_argument('--minutes', type=float, nargs='+', default=[1, 5, 20], help='lengths of the looped clips for the memory check, minutes')
     p.add_argument('--no-memory', action='store_true', help='skip the memory check')
+    p.add_argument('--no-speed', action='store_true', help='skip the speed check')
     p.add_argument('--memory-child', help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.memory_child: return _memory_child(args.memory_child)
@@ -134,14 +145,20 @@ def main(argv=None):
     print(f"facemimic {__version__}, mediapipe {mediapipe.__version__}, opencv {cv2.__version__}, "
           f"Python {platform.python_version()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} before the run")
 
-    print(f"\nspeed: {args.rounds} alternating rounds after a warm-up")
-    s = speed(str(clip), args.rounds)
-    rows = []
+    s, rows = None, []
+    if not args.no_speed:
+        print(f"\nspeed: {args.rounds} alternating rounds after a warm-up")
+        s = speed(str(clip), args.rounds)
     if not args.no_memory:
-        print(f"\nmemory: peak RSS of a fresh process extracting the clip repeated {args.lengths} times")
-        with tempfile.TemporaryDirectory() as d: rows = memory(str(clip), args.lengths, Path(d))
+        print(f"\nmemory: peak RSS of a fresh process extracting the clip looped to {args.minutes} minutes")
+        with tempfile.TemporaryDirectory() as d: rows = memory(str(clip), args.minutes, Path(d))
 
     print("\n=== summary ===")
+    if s: summary_speed(s)
+    if len(rows) >= 2: summary_memory(rows, info)
+    return 0
+
+def summary_speed(s:dict):
     print(f"bare MediaPipe loop : {s['bare']['best_fps']:6.1f} frames/s best, {s['bare']['median_fps']:6.1f} median")
     print(f"facemimic extract   : {s['ours']['best_fps']:6.1f} frames/s best, {s['ours']['median_fps']:6.1f} median")
     verdict = 'meets' if s['ratio_best'] >= 0.95 else 'BELOW'
@@ -149,20 +166,22 @@ def main(argv=None):
     spread = max(max(v['all_s']) / v['best_s'] - 1 for v in (s['bare'], s['ours']))
     busy = 'noisy: other processes probably competed for the CPUs; run again' if spread > 0.08 else 'steady'
     print(f"round-to-round      : up to {100 * spread:.0f} % slower than the best round ({busy}); load average now {os.getloadavg()[0]:.2f}")
-    if len(rows) >= 2:
-        a, b = rows[0], rows[-1]
-        minutes = [r['duration_s'] / 60 for r in rows]
-        def per_min(key)->float: # least-squares slope over all lengths, MB per minute of video
-            import numpy as np
-            return float(np.polyfit(minutes, [r[key] for r in rows], 1)[0])
-        frame_mb = info.width * info.height * 3 / 2**20 * info.fps * 60
-        print(f"memory, per extra minute of video (slope over {len(rows)} lengths, {a['duration_s']:.0f} s to {b['duration_s']:.0f} s):")
-        print(f"  peak RSS          : {per_min('peak_rss_mb'):+7.1f} MB/min ({a['peak_rss_mb']:.0f} -> {b['peak_rss_mb']:.0f} MB)")
-        print(f"  RSS at the end    : {per_min('end_rss_mb'):+7.1f} MB/min ({a['end_rss_mb']:.0f} -> {b['end_rss_mb']:.0f} MB)")
-        print(f"  the FaceTrack     : {per_min('track_mb'):+7.1f} MB/min (the result, kept by design; its 112x112 crops are "
-              f"{112 * 112 / 2**20 * info.fps * 60:.1f} MB/min of it)")
-        print(f"  beyond the track  : {per_min('end_rss_mb') - per_min('track_mb'):+7.1f} MB/min at the end "
-              f"(holding the decoded frames would cost {frame_mb:.0f} MB/min)")
-    return 0
+
+def summary_memory(rows:list, info):
+    "Print the growth of memory per frame (least-squares slope over the lengths) and what it means for an hour."
+    import numpy as np
+    frames = [r['frames'] for r in rows]
+    def per_frame_kb(key)->tuple: # (KB per frame, MB at zero frames)
+        k, b = np.polyfit(frames, [r[key] for r in rows], 1)
+        return k * 1024, b
+    hour = 30 * 3600
+    print(f"memory, per frame (slope over {len(rows)} lengths, {frames[0]} to {frames[-1]} frames; target at most 12 KB/frame):")
+    for key, name in (('peak_rss_mb', 'peak RSS'), ('end_rss_mb', 'RSS at the end'), ('track_mb', 'the FaceTrack')):
+        k, b = per_frame_kb(key)
+        verdict = '' if key == 'track_mb' else (' (meets the target)' if k <= 12 else ' (ABOVE the target)')
+        print(f"  {name:16s}: {k:6.2f} KB/frame{verdict}; base {b:6.0f} MB; an hour at 30 fps: {b + k * hour / 1024:6.0f} MB")
+    print(f"  (the 112x112 crops would be {112 * 112 / 1024:.2f} KB/frame uncompressed; holding the decoded frames "
+          f"{info.width * info.height * 3 / 1024:.0f} KB/frame)")
+
 
 if __name__ == '__main__': sys.exit(main())
