@@ -14,7 +14,7 @@ from .track import TRACK_FORMAT, FaceTrack, FaceTrackBuilder, load_track, save_t
 from .backends import Backend, get_backend
 
 # %% auto #0
-__all__ = ['STALE_TEMP_S', 'track_clip', 'default_cache_dir', 'cache_key', 'extract']
+__all__ = ['STALE_TEMP_S', 'PROGRESS_MIN_S', 'track_clip', 'default_cache_dir', 'cache_key', 'extract']
 
 # %% ../nbs/02e_extraction.ipynb #ce7de403
 def track_clip(clip:Clip, # an open clip
@@ -62,6 +62,12 @@ def cache_key(path, # the video or image file
 
 # %% ../nbs/02e_extraction.ipynb #8fa0ba86
 STALE_TEMP_S = 3600 # a cache temporary file older than this was left by a killed process, and is removed
+PROGRESS_MIN_S = 2.0 # by default, a progress bar shows for videos whose analysed part is longer than this, seconds
+
+def _analysed_s(clip:Clip)->float:
+    "Seconds of `clip` that extraction goes through (between `start_s` and `end_s`)."
+    end = clip.info.duration_s if clip.end_s is None else min(clip.end_s, clip.info.duration_s)
+    return max(0.0, end - (clip.start_s or 0.0))
 
 def _read_cache(entry:Path, notes:list)->FaceTrack|None:
     "The track cached in `entry`, or None; a broken entry is removed (or, if it cannot be, noted and ignored)."
@@ -99,7 +105,7 @@ def extract(source, # a video or image file
             min_confidence:float=0.5, # MediaPipe detection, presence and tracking confidence
             cache:bool=True, # read and write the on-disk cache
             cache_dir=None, # cache folder (None: `default_cache_dir()`)
-            progress:bool|None=None, # progress bar (None: only for clips longer than 10 s)
+            progress:bool|None=None, # progress bar (None: for videos whose analysed part is longer than `PROGRESS_MIN_S`)
             backend=None, # a `Backend`, or a backend's name (None: MediaPipe with the three options above)
            )->FaceTrack: # landmarks, blendshapes, pose, boxes and crops per frame
     "Extract a `FaceTrack` from a video or image file, using the cache."
@@ -114,7 +120,7 @@ def extract(source, # a video or image file
     notes = []
     track = _read_cache(entry, notes) if entry is not None else None
     if track is None:
-        if progress is None: progress = clip.info.kind == 'video' and clip.info.duration_s > 10
+        if progress is None: progress = clip.info.kind == 'video' and _analysed_s(clip) > PROGRESS_MIN_S
         track = track_clip(clip, backend, progress, options)
         if entry is not None: _write_cache(track, entry, notes)
     track.warnings.extend(n for n in notes if n not in track.warnings) # the command line prints them
