@@ -571,7 +571,7 @@ class AlignmentExplorer(_FramesView):
         cost.legend.location, cost.legend.label_text_font_size, cost.legend.background_fill_alpha = 'top_left', '8pt', 0.6
         cost.on_event(Tap, lambda event: self.tap(event.x, event.y))
         # region differences along the path
-        diff = figure(title="region difference along the path (shaded: the reference's apex plateau)", width=430, height=430, x_axis_label='aligned step',
+        diff = figure(title="region difference (shaded: reference on its apex)", width=430, height=430, x_axis_label='aligned step',
                       y_axis_label='|reference change - imitation change|', tools='xpan,xwheel_zoom,reset', toolbar_location='right')
         steps = np.arange(K)
         labels = {g.name: g.label for g in regions()}
@@ -588,6 +588,7 @@ class AlignmentExplorer(_FramesView):
                                      line_color=EVENT_COLORS[name], line_dash='dashed'))
         self.span = Span(location=0, dimension='height', line_color='black', line_width=1.5)
         diff.add_layout(self.span)
+        diff.title.text_font_size = '10pt'
         self.cost_figure, self.diff_figure = cost, diff
         self.plot = _BokehModel(bokeh_row(cost, diff))
         self.plot.add_class('facemimic-alignment-plot')
