@@ -14,7 +14,7 @@ try: # the app extra
     import ipywidgets as widgets
     from bokeh.events import Tap
     from bokeh.layouts import column, row as bokeh_row
-    from bokeh.models import ColumnDataSource, HoverTool, Span
+    from bokeh.models import BoxAnnotation, ColorBar, ColumnDataSource, HoverTool, Legend, LegendItem, Span
     from bokeh.plotting import figure
     from jupyter_bokeh import BokehModel
 except ModuleNotFoundError as e:
@@ -26,13 +26,13 @@ from .topology import CROP_SIZE, canonical_face, crop_template
 from .track import FaceTrack, load_track
 from .extraction import extract
 from .media import FrameReader
-from .plots import region_colours
+from .plots import colour_shades, cost_matrix_bokeh, region_colours, region_score_colour
 from .regions import REGION_NAMES, channel_index, regions
 
 # %% auto #0
-__all__ = ['BOKEH_RESOURCES', 'REGION_COLORS', 'POSE_WARNING_DEG', 'EVENT_COLORS', 'load_bokeh', 'FrameCache', 'draw_landmarks',
-           'encode_jpeg', 'frame_status', 'pose_text', 'RegionToggles', 'FrameScrubber', 'phase', 'AlignmentExplorer',
-           'ResultExplorer', 'explore']
+__all__ = ['BOKEH_RESOURCES', 'REGION_COLORS', 'POSE_WARNING_DEG', 'CURVE_TOOLTIPS', 'EVENT_COLORS', 'load_bokeh', 'FrameCache',
+           'draw_landmarks', 'encode_jpeg', 'frame_status', 'pose_text', 'RegionToggles', 'FrameScrubber', 'phase',
+           'AlignmentExplorer', 'ResultExplorer', 'explore']
 
 # %% ../nbs/11_explorer.ipynb #a72b84d5
 BOKEH_RESOURCES = 'inline' # 'inline' (works offline) or 'cdn' (small output, needs internet)
@@ -297,22 +297,32 @@ def _table(header:list, rows:list, css:str='facemimic-table')->str:
 def _num(v, fmt:str='{:.2f}')->str:
     return '-' if v is None or not np.isfinite(v) else fmt.format(v)
 
-def _curve_figure(track:FaceTrack, title:str, width:int, x_range=None):
-    "A Bokeh figure of the track's blendshapes, one multi-line per region; returns (figure, {region: renderer}, span)."
-    fig = figure(title=title, width=width, height=190, tools='xpan,xwheel_zoom,reset', toolbar_location='right',
-                 x_axis_label='seconds from the first analysed frame', y_axis_label='blendshape', **({'x_range': x_range} if x_range else {}))
-    t, idx = _times(track), channel_index(track.blendshape_names)
-    renderers = {}
-    for name in REGION_NAMES:
-        cols = idx[name]
-        src = ColumnDataSource(dict(xs=[t] * len(cols), ys=[track.blendshapes[:, j].astype(np.float64) for j in cols],
-                                    name=[track.blendshape_names[j] for j in cols]))
-        renderers[name] = fig.multi_line('xs', 'ys', source=src, color=REGION_COLORS[name], line_width=1.5)
-    fig.add_tools(HoverTool(renderers=list(renderers.values()), tooltips=[('', '@name'), ('', '$x{0.00} s, $y{0.00}')]))
+def _curve_source(track:FaceTrack, name:str, clip:str)->ColumnDataSource:
+    "The curves of one region of a track: one line per blendshape, each a shade of the region's colour."
+    cols = channel_index(track.blendshape_names)[name]
+    label = {r.name: r.label for r in regions()}[name]
+    return ColumnDataSource(dict(xs=[_times(track)] * len(cols), ys=[track.blendshapes[:, j].astype(np.float64) for j in cols],
+                                 name=[track.blendshape_names[j] for j in cols], region=[label] * len(cols), clip=[clip] * len(cols),
+                                 color=colour_shades(REGION_COLORS[name], len(cols))))
+
+CURVE_TOOLTIPS = [('blendshape', '@name'), ('region', '@region'), ('clip', '@clip'), ('time', '$x{0.00} s'), ('value', '$y{0.00}')]
+
+def _curve_figure(track:FaceTrack, title:str, width:int, x_range=None, clip:str=''):
+    "A Bokeh figure of the track's blendshapes, one multi-line per region with a legend entry; returns (figure, {region: renderer}, span)."
+    fig = figure(title=title, width=width + 150, height=250, tools='xpan,xwheel_zoom,reset', toolbar_location='right',
+                 x_axis_label='seconds from the first analysed frame (click to jump)', y_axis_label='blendshape',
+                 **({'x_range': x_range} if x_range else {}))
+    renderers = {name: fig.multi_line('xs', 'ys', source=_curve_source(track, name, clip), color='color', line_width=1.5, name=name)
+                 for name in REGION_NAMES}
+    labels = {r.name: r.label for r in regions()}
+    fig.add_layout(Legend(items=[LegendItem(label=labels[n], renderers=[r], index=0) for n, r in renderers.items()],
+                          label_text_font_size='7pt', glyph_height=8, glyph_width=14, spacing=0, padding=3, margin=2), 'right')
+    fig.add_tools(HoverTool(renderers=list(renderers.values()), tooltips=CURVE_TOOLTIPS))
     span = Span(location=0, dimension='height', line_color='black', line_width=1.5)
     fig.add_layout(span)
     fig.title.text_font_size = '10pt'
     return fig, renderers, span
+
 
 # %% ../nbs/11_explorer.ipynb #6aef0c1a
 class _FramesView:
@@ -369,7 +379,8 @@ class FrameScrubber(_FramesView):
                  sources=None, # a FrameCache per clip (None: made here)
                  max_side:int|None=None, # longer side of the frames shown (None: 640 for one clip, 400 for two)
                  region_results=None, # RegionResult list of a comparison, to show region scores
-                 jpeg_quality:int=80): # JPEG quality of the frames sent, 1-100
+                 jpeg_quality:int=80, # JPEG quality of the frames sent, 1-100
+                 overlay:bool=False): # two clips: draw both clips' curves on one axis (the second dashed)
         self.tracks = [tracks] if isinstance(tracks, FaceTrack) else list(tracks)
         if not 1 <= len(self.tracks) <= 2 or not all(isinstance(t, FaceTrack) for t in self.tracks):
             raise OptionError("FrameScrubber shows one or two FaceTracks: pass a track or a list of two.")
@@ -387,8 +398,8 @@ class FrameScrubber(_FramesView):
         # view
         self.own_toggles = toggles is None
         self.toggles = toggles or RegionToggles()
-        self.slider = widgets.IntSlider(value=0, min=0, max=len(self.times) - 1, description='frame' if n == 1 else 'step',
-                                        continuous_update=True, layout=widgets.Layout(width='420px'))
+        self.slider = widgets.IntSlider(value=0, min=0, max=len(self.times) - 1, description='frame' if n == 1 else 'time step',
+                                        continuous_update=True, layout=widgets.Layout(width='440px'), style={'description_width': 'initial'})
         duration = float(self.times[-1]) if len(self.times) > 1 else 1.0
         self.play = widgets.Play(value=0, min=0, max=len(self.times) - 1, interval=max(20, int(1000 * duration / max(1, len(self.times) - 1))))
         widgets.jslink((self.play, 'value'), (self.slider, 'value'))
@@ -400,17 +411,31 @@ class FrameScrubber(_FramesView):
         width = 640 if n == 1 else 820
         figs, self.renderers, self.spans = [], [], []
         for i, t in enumerate(self.tracks):
-            fig, rend, span = _curve_figure(t, self.labels[i], width, figs[0].x_range if figs else None)
+            fig, rend, span = _curve_figure(t, self.labels[i], width, figs[0].x_range if figs else None, self.labels[i])
+            fig.on_event(Tap, lambda event: self.seek(event.x))
             figs.append(fig); self.renderers.append(rend); self.spans.append(span)
         self.figures = figs
+        # the second clip's curves on the first clip's axis, dashed, shown only when overlaid
+        self.overlay, self.overlay_renderers = False, {}
+        if n == 2:
+            self.overlay_renderers = {name: figs[0].multi_line('xs', 'ys', source=_curve_source(self.tracks[1], name, self.labels[1]), color='color',
+                                                               line_width=1.5, line_dash='dashed', visible=False)
+                                      for name in REGION_NAMES}
+            figs[0].select_one(HoverTool).renderers += list(self.overlay_renderers.values())
+            self.overlay_box = widgets.Checkbox(value=False, description=f'{self.labels[0]} and {self.labels[1]} on one axis (dashed: {self.labels[1]})',
+                                                indent=False, layout=widgets.Layout(width='auto'))
+            self.overlay_box.add_class('facemimic-overlay')
+            self.overlay_box.observe(lambda change: self.set_overlay(change['new']), 'value')
         self.plot = _BokehModel(column(*figs))
         clips = widgets.HBox([widgets.VBox([st, im]) for st, im in zip(self.status, self.images)])
         parts = [widgets.HBox([self.play, self.slider, self.time_label]), clips]
+        if n == 2: parts.append(self.overlay_box)
         if self.own_toggles: parts.append(self.toggles.widget)
         self.widget = widgets.VBox(parts + [self.plot, self.numbers])
         self.slider.observe(lambda change: self._show(change['new']), 'value')
         self.toggles.on_change(self._regions_changed)
         self._regions_changed(self.toggles.visible)
+        if overlay: self.set_overlay(True)
         self.plot.refresh()
 
     # controller
@@ -422,9 +447,28 @@ class FrameScrubber(_FramesView):
         if not len(steps): raise OptionError(f"Clip {clip} has no row {row}: give 0 to {self.tracks[clip].n_frames - 1}.")
         self.set_step(int(steps[0]))
 
+    def seek(self, seconds:float, # time on the clips' time line (None: ignore, as for a click outside the plot)
+            ):
+        "Show the step nearest to `seconds` (what a click on the curves does)."
+        if seconds is None: return
+        self.set_step(int(np.argmin(np.abs(self.times - seconds))))
+
+    def set_overlay(self, on:bool=True, # True: both clips' curves on the first axis; False: one axis per clip
+                   ):
+        "Draw the two clips' curves on one axis (the second clip dashed), or each on its own."
+        if len(self.tracks) != 2: raise OptionError("Overlaying needs two clips: give FrameScrubber a list of two FaceTracks.")
+        self.overlay = bool(on)
+        if self.overlay_box.value != self.overlay: self.overlay_box.value = self.overlay # calls back here once
+        self.figures[1].visible = not self.overlay
+        self.figures[0].title.text = f'{self.labels[0]} (solid) and {self.labels[1]} (dashed)' if self.overlay else self.labels[0]
+        if not self.overlay:
+            for r in self.overlay_renderers.values(): r.visible = False
+        self._regions_changed(self.toggles.visible)
+
     # view updates
     def _rows_at(self, step:int)->np.ndarray: return self.row_at[step]
-    def _renderers(self)->list: return [(name, r) for rend in self.renderers for name, r in rend.items()]
+    def _renderers(self)->list:
+        return [(name, r) for rend in self.renderers for name, r in rend.items()] + (list(self.overlay_renderers.items()) if self.overlay else [])
 
     def _show(self, step:int):
         for c, row in enumerate(self._rows_at(step)):
@@ -459,11 +503,6 @@ def phase(segment, # the clip's `Segment`
     if row < segment.onset_row: return 'before onset'
     if row > segment.offset_row: return 'after offset'
     return 'rising' if row < a else 'falling' if row > b else 'apex'
-
-def _extent(times:np.ndarray, rows:np.ndarray)->tuple:
-    "(start, length) in seconds of the image cells of `rows`, each cell centred on its frame's time."
-    step = float(np.median(np.diff(times))) if len(times) > 1 else 0.1
-    return float(times[rows[0]]) - step / 2, float(times[rows[-1]] - times[rows[0]]) + step
 
 def _events(summary)->list:
     "[(name, seconds)] of a clip's onset, apex and offset that exist."
@@ -504,10 +543,9 @@ class AlignmentExplorer(_FramesView):
         self.plot.refresh()
 
     def _build(self):
-        al, r = self.result.alignment, self.result
-        fr, fi = r.reference_features, r.imitation_features
-        K = len(self.path)
-        self.slider = widgets.IntSlider(value=0, min=0, max=K - 1, description='path step', continuous_update=True, layout=widgets.Layout(width='420px'))
+        r, K = self.result, len(self.path)
+        self.slider = widgets.IntSlider(value=0, min=0, max=K - 1, description='aligned step', continuous_update=True, layout=widgets.Layout(width='440px'),
+                                        style={'description_width': 'initial'})
         self.play = widgets.Play(value=0, min=0, max=K - 1, interval=60)
         widgets.jslink((self.play, 'value'), (self.slider, 'value'))
         self.step_label = widgets.Label()
@@ -515,28 +553,34 @@ class AlignmentExplorer(_FramesView):
         self.captions = [widgets.HTML() for _ in range(2)]
         for w, css in [(self.slider, 'facemimic-alignment-slider'), *[(im, 'facemimic-alignment-frame') for im in self.images]]: w.add_class(css)
         self.table = widgets.HTML()
-        # the cost matrix, the path, the cursor, and the episodes' events
-        x0, dw = _extent(fr.times, al.ref_rows); y0, dh = _extent(fi.times, al.imi_rows)
-        cost = figure(title='DTW local cost and path (click to jump)', width=430, height=400, x_range=(x0, x0 + dw), y_range=(y0, y0 + dh),
-                      x_axis_label='reference (s)', y_axis_label='imitation (s)', tools='pan,wheel_zoom,reset', toolbar_location='right')
-        cost.image(image=[np.ascontiguousarray(al.local_cost.T)], x=x0, y=y0, dw=dw, dh=dh, palette='Viridis256')
-        cost.line(self.path_times[:, 0], self.path_times[:, 1], line_color='white', line_width=2, legend_label='path')
+        # the report's cost map (imitation across, reference up, magma, with its colour bar), the cursor, and the episodes' events
+        cost = cost_matrix_bokeh(r)
+        cost.width, cost.height = 500, 430
+        cost.title.text, cost.title.text_font_size = 'DTW cost and path (click to jump)', '10pt'
+        for bar in cost.select(ColorBar): bar.title = 'difference between the frames'
+        x0, x1, y0, y1 = cost.x_range.start, cost.x_range.end, cost.y_range.start, cost.y_range.end
         for name in EVENT_COLORS:
             xs, ys = [], []
-            for k, v in _events(r.reference):
-                if k == name: xs.append([v, v]); ys.append([y0, y0 + dh])
             for k, v in _events(r.imitation):
-                if k == name: xs.append([x0, x0 + dw]); ys.append([v, v])
+                if k == name: xs.append([v, v]); ys.append([y0, y1])
+            for k, v in _events(r.reference):
+                if k == name: xs.append([x0, x1]); ys.append([v, v])
             if xs: cost.multi_line(xs, ys, line_color=EVENT_COLORS[name], line_dash='dashed', line_width=2, legend_label=name)
-        self.cursor = ColumnDataSource(dict(x=[float(self.path_times[0, 0])], y=[float(self.path_times[0, 1])]))
+        self.cursor = ColumnDataSource(dict(x=[float(self.path_times[0, 1])], y=[float(self.path_times[0, 0])]))
         cost.scatter('x', 'y', source=self.cursor, size=13, fill_color='red', line_color='white', line_width=2)
         cost.legend.location, cost.legend.label_text_font_size, cost.legend.background_fill_alpha = 'top_left', '8pt', 0.6
         cost.on_event(Tap, lambda event: self.tap(event.x, event.y))
         # region differences along the path
-        diff = figure(title='region difference along the path', width=430, height=400, x_axis_label='path step',
+        diff = figure(title="region difference (shaded: reference on its apex)", width=430, height=430, x_axis_label='aligned step',
                       y_axis_label='|reference change - imitation change|', tools='xpan,xwheel_zoom,reset', toolbar_location='right')
         steps = np.arange(K)
-        self.renderers = {n: diff.line(steps, d, line_color=REGION_COLORS[n], line_width=1.5) for n, d in self.difference.items()}
+        labels = {g.name: g.label for g in regions()}
+        self.renderers = {n: diff.line('x', 'y', source=ColumnDataSource(dict(x=steps, y=d, region=[labels[n]] * K)), line_color=REGION_COLORS[n],
+                                       line_width=1.5) for n, d in self.difference.items()}
+        diff.add_tools(HoverTool(renderers=list(self.renderers.values()), tooltips=[('region', '@region'), ('aligned step', '@x'),
+                                                                                    ('difference', '@y{0.00}')]))
+        plateau = np.flatnonzero(np.array([phase(r.reference.segment, int(row)) == 'apex' for row in self.path[:, 0]]))
+        if len(plateau): diff.add_layout(BoxAnnotation(left=plateau[0] - 0.5, right=plateau[-1] + 0.5, fill_color=EVENT_COLORS['apex'], fill_alpha=0.08))
         for name in EVENT_COLORS: # the first step at which the reference reaches each event
             v = dict(_events(r.reference)).get(name)
             if v is not None and (self.path_times[:, 0] >= v - 1e-9).any():
@@ -544,6 +588,7 @@ class AlignmentExplorer(_FramesView):
                                      line_color=EVENT_COLORS[name], line_dash='dashed'))
         self.span = Span(location=0, dimension='height', line_color='black', line_width=1.5)
         diff.add_layout(self.span)
+        diff.title.text_font_size = '10pt'
         self.cost_figure, self.diff_figure = cost, diff
         self.plot = _BokehModel(bokeh_row(cost, diff))
         self.plot.add_class('facemimic-alignment-plot')
@@ -553,12 +598,12 @@ class AlignmentExplorer(_FramesView):
         self.widget = widgets.VBox(parts + [self.plot, self.table])
 
     # controller
-    def tap(self, x:float, # reference time, seconds (None: ignore the tap)
-            y:float, # imitation time, seconds (None: ignore the tap)
+    def tap(self, x:float, # imitation time, seconds, across the cost map (None: ignore the tap)
+            y:float, # reference time, seconds, up the cost map (None: ignore the tap)
            ):
-        "Jump to the path step nearest to (reference seconds `x`, imitation seconds `y`)."
+        "Jump to the path step nearest to (imitation seconds `x`, reference seconds `y`), where a click on the cost map lands."
         if x is None or y is None: return
-        self.set_step(int(np.argmin((self.path_times[:, 0] - x) ** 2 + (self.path_times[:, 1] - y) ** 2)))
+        self.set_step(int(np.argmin((self.path_times[:, 1] - x) ** 2 + (self.path_times[:, 0] - y) ** 2)))
 
     # view updates
     def _rows_at(self, step:int)->np.ndarray: return self.path[step]
@@ -568,7 +613,7 @@ class AlignmentExplorer(_FramesView):
         for c, (row, summary, role) in enumerate(zip(self.path[k], (self.result.reference, self.result.imitation), ('reference', 'imitation'))):
             self._frame(c, int(row))
             self.captions[c].value = _status_html(role, self.tracks[c], int(row), f' · {phase(summary.segment, int(row))}')
-        self.cursor.patch({'x': [(0, float(self.path_times[k, 0]))], 'y': [(0, float(self.path_times[k, 1]))]})
+        self.cursor.patch({'x': [(0, float(self.path_times[k, 1]))], 'y': [(0, float(self.path_times[k, 0]))]})
         self.span.location = k
         self.step_label.value = f'reference {self.path_times[k, 0]:.2f} s, imitation {self.path_times[k, 1]:.2f} s'
         by_name, table = {r.name: r for r in regions()}, []
@@ -595,6 +640,13 @@ def _result_header(result:MimicResult)->str:
     return (f'<div class="facemimic-result"><span class="facemimic-score" style="font-size:1.6em;font-weight:bold">{result.score:.0f}/100</span> '
             f'<span style="color:#555">({comps})</span><br>{html.escape(result.verdict)}' + _advice_html(result)
             + (f'<details><summary>{len(result.warnings)} warning(s)</summary><ul>{warn}</ul></details>' if warn else '') + '</div>')
+
+def _score_html(rr)->str:
+    "A region's score on the colour the report and the figures give it (a mismatch is coloured as one, whatever its score)."
+    if rr.score is None or not np.isfinite(rr.score): return '-'
+    note = ' (moved; reference still)' if rr.mismatch else ''
+    return (f'<span class="facemimic-region-score" data-mismatch="{str(rr.mismatch).lower()}" style="background:{region_score_colour(rr)};'
+            f'padding:0 4px;border-radius:3px">{rr.score:.0f}</span>{note}')
 
 class ResultExplorer:
     "A comparison: score, region toggles, the two clips side by side, the DTW alignment, and per-region results."
@@ -624,7 +676,7 @@ class ResultExplorer:
         for r in self.result.regions:
             if r.name not in self.toggles.visible: continue
             rows.append([f'<span style="color:{REGION_COLORS[r.name]}">&#9632;</span> ' + html.escape(r.label), f'{100 * r.weight:.0f} %',
-                         _num(r.score, '{:.0f}')] + [_num(getattr(r, c), '{:.0f}') for c in self._components] + [
+                         _score_html(r)] + [_num(getattr(r, c), '{:.0f}') for c in self._components] + [
                          _num(r.amplitude_ratio), _num(r.latency_s), html.escape(r.feedback)])
         self.region_table.value = (_table(['region', 'weight', 'score'] + self._components + ['amplitude', 'latency (s)', 'feedback'], rows)
                                    if rows else '<i>No region is shown: tick one above.</i>')

@@ -53,10 +53,18 @@ frames_table = deprecated_alias(comparison_frame_table, 'frames_table')
 COMPONENT_WORDS = {c.name: (c.title, c.words, c.formula) for c in COMPONENTS.values()} # the registry's words, as (title, words, formula)
 
 class _Score(float):
-    "A 0-100 score in a table: HTML draws a small bar beside it."
+    "A 0-100 score in a table: HTML draws a small bar beside it, in `colour` (None: `score_colour` of the score)."
+    colour = None
     def __str__(self): return f"{self:.0f}"
 
-def _score_cell(v): return 'not measured' if v is None else _Score(v)
+def _score_cell(v, region:RegionResult|None=None):
+    "A score's table cell; a `region` the imitation moved where the reference's stayed still takes the figures' mismatch colour."
+    if v is None: return 'not measured'
+    cell = _Score(v)
+    if region is not None:
+        from facemimic.plots import region_score_colour
+        cell.colour = region_score_colour(region)
+    return cell
 
 def _fmt(v, spec:str='.0f', none:str='not measured')->str:
     return none if v is None or (isinstance(v, float) and not np.isfinite(v)) else format(v, spec)
@@ -118,7 +126,7 @@ def _faces_blocks(result:MimicResult, figures:dict)->list:
 
 def _region_blocks(result:MimicResult, figures:dict)->list:
     regs = sorted(result.regions, key=lambda r: (not r.active, -r.weight))
-    rows = [[r.label + ('' if r.active else ' (reference still)'), _percent(r.weight), _score_cell(r.score),
+    rows = [[r.label + (' (moved; reference still)' if r.mismatch else '' if r.active else ' (reference still)'), _percent(r.weight), _score_cell(r.score, r),
              ' / '.join(_fmt(getattr(r, c.name), '.0f', '–') for c in COMPONENTS.values() if c.regional),
              _percent(r.amplitude_ratio) if r.active else '–', _fmt(r.latency_s, '+.2f', '–') + (' s' if r.latency_s is not None else '')]
             for r in regs]
@@ -312,7 +320,7 @@ def _cell_html(c, label:str='')->str:
     css = ['labelled'] if label else []
     if isinstance(c, _Score):
         return (f'<td class="{" ".join(["num"] + css)}" data-label="{html.escape(label)}">{c}<span class="meter"><span style="width:'
-                f'{min(max(float(c), 0), 100):.0f}%;background:{score_colour(float(c))}"></span></span></td>')
+                f'{min(max(float(c), 0), 100):.0f}%;background:{c.colour or score_colour(float(c))}"></span></span></td>')
     if any(len(w) > 24 for w in str(c).split()): css.append('long') # a hash or a path: may break anywhere, so that it fits a phone
     return f'<td class="{" ".join(css)}" data-label="{html.escape(label)}">{_inline_html(c)}</td>' if css else f'<td>{_inline_html(c)}</td>'
 

@@ -172,7 +172,8 @@ def test_alignment_slider_moves_the_cursor_and_frames(result):
         a.slider.value = k
         assert a.rows == list(path[k])
         assert a.frame_indices == [int(fr.frame_index[path[k, 0]]), int(fi.frame_index[path[k, 1]])]
-        assert a.cursor.data['x'] == [pytest.approx(fr.times[path[k, 0]])] and a.cursor.data['y'] == [pytest.approx(fi.times[path[k, 1]])]
+        # the report's axes: imitation across, reference up
+        assert a.cursor.data['x'] == [pytest.approx(fi.times[path[k, 1]])] and a.cursor.data['y'] == [pytest.approx(fr.times[path[k, 0]])]
         assert a.span.location == k
         assert f'frame {fr.frame_index[path[k, 0]]} ' in a.captions[0].value
         assert f'frame {fi.frame_index[path[k, 1]]} ' in a.captions[1].value
@@ -183,7 +184,7 @@ def test_alignment_tap_jumps_to_the_nearest_pair(result):
     from bokeh.events import Tap
     a = AlignmentExplorer(result)
     for k in (3, 40, len(a.path) - 2):
-        x, y = a.path_times[k]
+        y, x = a.path_times[k] # (reference, imitation) seconds; the reference is up the cost map
         a.cost_figure._trigger_event(Tap(a.cost_figure, x=float(x) + 0.005, y=float(y) - 0.005))
         assert a.slider.value == k
     a.tap(None, None) # a tap outside the plot area
@@ -196,8 +197,8 @@ def test_alignment_marks_onset_apex_offset(result):
         xs = legend[name].data_source.data['xs']
         ys = legend[name].data_source.data['ys']
         ref_s = getattr(result.reference.segment, f'{name}_s'); imi_s = getattr(result.imitation.segment, f'{name}_s')
-        assert [ref_s, ref_s] in [list(v) for v in xs], f'reference {name} marked'
-        assert [imi_s, imi_s] in [list(v) for v in ys], f'imitation {name} marked'
+        assert [ref_s, ref_s] in [list(v) for v in ys], f'reference {name} marked (a horizontal line)'
+        assert [imi_s, imi_s] in [list(v) for v in xs], f'imitation {name} marked (a vertical line)'
     apex = result.reference.segment.apex_row
     k = int(np.argmax(a.path[:, 0] == apex))
     a.set_step(k)
@@ -218,6 +219,121 @@ def test_alignment_regions_and_differences(result):
     ix = [fr.channels.index(b) for b in [r for r in regions() if r.name == 'jaw'][0].blendshapes]
     d = fr.delta[a.path[k, 0], ix] - fi.delta[a.path[k, 1], ix]
     assert a.difference['jaw'][k] == pytest.approx(np.linalg.norm(d))
+
+# --- legible explorers (issue 13, item 7) -------------------------------------------------------------
+
+def test_curves_are_named_shaded_by_region_and_in_a_legend(smiles):
+    from bokeh.models import HoverTool
+    from facemimic.plots import colour_shades
+    s = FrameScrubber(smiles)
+    by_name = {r.name: r for r in regions()}
+    for name, r in s.renderers[0].items():
+        d = r.data_source.data
+        assert d['name'] == list(by_name[name].blendshapes) and set(d['region']) == {by_name[name].label}
+        assert d['color'] == colour_shades(REGION_COLORS[name], len(d['name'])) and len(set(d['color'])) == len(d['name'])
+        assert r.glyph.line_color == 'color' or getattr(r.glyph.line_color, 'field', None) == 'color'
+        ix = [smiles.blendshape_names.index(b) for b in d['name']]
+        assert np.allclose(np.array(d['ys']), smiles.blendshapes[:, ix].T)
+    legend = s.figures[0].legend[0]
+    assert [item.label['value'] for item in legend.items] == [by_name[n].label for n in REGION_NAMES]
+    assert [item.renderers[0] for item in legend.items] == [s.renderers[0][n] for n in REGION_NAMES]
+    tips = dict(s.figures[0].select_one(HoverTool).tooltips)
+    assert tips['blendshape'] == '@name' and tips['region'] == '@region'
+
+def test_click_on_the_curves_seeks(smiles, result):
+    from bokeh.events import Tap
+    s = FrameScrubber(smiles)
+    t = smiles.timestamps - smiles.timestamps[0]
+    for row in (7, 64, 118):
+        s.figures[0]._trigger_event(Tap(s.figures[0], x=float(t[row]) + 0.004, y=0.3))
+        assert s.slider.value == row and s.rows == [row]
+    s.seek(None) # a click outside the plot area
+    assert s.slider.value == 118
+    pair = FrameScrubber([result.reference_track, result.imitation_track], ['reference', 'imitation'])
+    pair.figures[1]._trigger_event(Tap(pair.figures[1], x=1.5, y=0.1)) # the second clip's figure seeks too
+    assert pair.times[pair.step] == pytest.approx(1.5, abs=0.02)
+
+def test_overlay_toggle(result):
+    ref, imi = result.reference_track, result.imitation_track
+    s = FrameScrubber([ref, imi], ['reference', 'imitation'])
+    assert s.overlay is False and s.figures[1].visible and not any(r.visible for r in s.overlay_renderers.values())
+    s.overlay_box.value = True # as a click on the checkbox does
+    assert s.overlay and s.figures[1].visible is False and 'dashed' in s.figures[0].title.text
+    assert all(r.visible for r in s.overlay_renderers.values()) and all(r.glyph.line_dash == [6] or r.glyph.line_dash == 'dashed' for r in s.overlay_renderers.values())
+    d = s.overlay_renderers['lips'].data_source.data
+    assert set(d['clip']) == {'imitation'} and np.allclose(d['xs'][0], imi.timestamps - imi.timestamps[0])
+    assert all(r in s.figures[0].renderers for r in s.overlay_renderers.values())
+    s.toggles.set_visible(['jaw'])
+    assert [n for n, r in s.overlay_renderers.items() if r.visible] == ['jaw']
+    sent = Sent(s.plot)
+    s.set_step(20)
+    assert sent.take() < 1_000, 'scrubbing while overlaid still only moves the cursors'
+    s.set_overlay(False)
+    assert s.overlay_box.value is False and s.figures[1].visible and not any(r.visible for r in s.overlay_renderers.values())
+    assert s.figures[0].title.text == 'reference' and s.renderers[1]['jaw'].visible
+    assert FrameScrubber([ref, imi], overlay=True).figures[1].visible is False
+    with pytest.raises(OptionError, match='needs two clips'): FrameScrubber(ref).set_overlay(True)
+
+def test_slider_labels(smiles, result):
+    assert FrameScrubber(smiles).slider.description == 'frame'
+    assert FrameScrubber([result.reference_track, result.imitation_track]).slider.description == 'time step'
+    a = AlignmentExplorer(result)
+    assert a.slider.description == 'aligned step' and a.diff_figure.xaxis[0].axis_label == 'aligned step'
+    assert a.slider.style.description_width == 'initial', 'the whole label is shown'
+
+def test_cost_map_is_the_reports(result):
+    from bokeh.models import ColorBar
+    from bokeh.palettes import Magma256
+    from facemimic.plots import cost_matrix
+    a = AlignmentExplorer(result)
+    c = cost_matrix(result)
+    bar = a.cost_figure.select_one(ColorBar)
+    assert bar is not None and list(bar.color_mapper.palette) == list(Magma256) # the report's PNG uses matplotlib's magma
+    assert bar.color_mapper.low == pytest.approx(c['cost'].min()) and bar.color_mapper.high == pytest.approx(c['cost'].max())
+    assert (a.cost_figure.xaxis[0].axis_label, a.cost_figure.yaxis[0].axis_label) == ('imitation, seconds', 'reference, seconds')
+    image = [r for r in a.cost_figure.renderers if 'image' in r.data_source.data][0]
+    assert np.array_equal(image.data_source.data['image'][0], c['cost']) # rows: reference, up
+    assert a.cost_figure.x_range.start < c['imitation_times'][0] < c['imitation_times'][-1] < a.cost_figure.x_range.end
+
+def test_apex_only_on_the_plateau(result):
+    from bokeh.models import BoxAnnotation
+    a = AlignmentExplorer(result)
+    for c, seg in enumerate((result.reference.segment, result.imitation.segment)):
+        first, last = seg.plateau
+        assert last - first < seg.offset_row - seg.onset_row, 'the plateau is part of the episode'
+        for k in range(0, len(a.path), 3):
+            a.set_step(k)
+            row = a.path[k, c]
+            assert (' · apex<br>' in a.captions[c].value) == (first <= row <= last), (c, k, row)
+    steps = np.flatnonzero((a.path[:, 0] >= result.reference.segment.plateau[0]) & (a.path[:, 0] <= result.reference.segment.plateau[1]))
+    box = a.diff_figure.select_one(BoxAnnotation)
+    assert (box.left, box.right) == (steps[0] - 0.5, steps[-1] + 0.5)
+
+def mismatched(result):
+    "A copy of `result` whose first still region is one the imitation moved (a mismatch), with its score kept high."
+    import copy, dataclasses
+    r = copy.copy(result)
+    still = next(k for k, g in enumerate(result.regions) if not g.active)
+    r.regions = list(result.regions)
+    r.regions[still] = dataclasses.replace(result.regions[still], imitation_moved=True, score=84.0)
+    return r, r.regions[still]
+
+def test_a_mismatch_is_coloured_as_one_in_the_explorer_and_the_report(result):
+    from facemimic.plots import MISMATCH_SCORE, score_colour
+    from facemimic.report import report_blocks, html_fragment
+    r, region = mismatched(result)
+    assert region.mismatch and score_colour(84.0) != score_colour(MISMATCH_SCORE)
+    e = ResultExplorer(r)
+    e.toggles.set_visible([region.name])
+    cell = e.region_table.value
+    assert f'background:{score_colour(MISMATCH_SCORE)}' in cell and '>84</span> (moved; reference still)' in cell
+    assert score_colour(84.0) not in cell
+    e.close()
+    page = html_fragment(report_blocks(r, figures={}))
+    row = next(tr for tr in page.split('<tr>') if region.label + ' (moved; reference still)' in tr)
+    assert f'background:{score_colour(MISMATCH_SCORE)}' in row and score_colour(84.0) not in row
+    ok = next(tr for tr in page.split('<tr>') if any(g.active and g.score is not None and tr.startswith(f'<td>{g.label}<') for g in r.regions))
+    assert 'background:' in ok # the other rows keep their score's colour
 
 # --- result explorer and explore() ------------------------------------------------------------------
 
