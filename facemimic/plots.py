@@ -35,7 +35,7 @@ __all__ = ['REFERENCE_COLOUR', 'IMITATION_COLOUR', 'FACE_OVAL', 'LIPS_OUTER', 'L
            'apex_landmarks', 'superimposed_png', 'region_score_colour', 'region_map', 'region_map_png',
            'blendshape_series', 'blendshapes_png', 'cost_matrix', 'cost_matrix_png', 'timing_table', 'timing_png',
            'neutral_bokeh', 'apex_bokeh', 'superimposed_bokeh', 'region_map_bokeh', 'blendshapes_bokeh',
-           'cost_matrix_bokeh', 'timing_bokeh', 'figure_pngs']
+           'cost_matrix_bokeh', 'timing_bokeh', 'figure_pngs', 'label_timeline_png', 'landmark_pca_png']
 
 # %% ../nbs/09_plots.ipynb #902571f0
 REFERENCE_COLOUR, IMITATION_COLOUR = '#1f5fa8', '#e0730d' # blue and orange
@@ -645,3 +645,67 @@ def figure_pngs(result:MimicResult, # a comparison
                )->dict: # {figure name: PNG}
     "Every figure of `FIGURES` as PNG bytes."
     return {name: png(result, dpi=dpi) for name, (png, _) in FIGURES.items()}
+
+# %% ../nbs/09_plots.ipynb #53d3b7cb
+from .vocab import LABELS, LABEL_COLOURS
+from .expressions import LandmarkPCA
+
+# %% ../nbs/09_plots.ipynb #dd258360
+_NO_FACE_COLOUR = '#bbbbbb' # a frame without a face in the label strip
+
+def _label_colour(label:str)->str: return to_hex(LABEL_COLOURS[label]) if label in LABEL_COLOURS else _NO_FACE_COLOUR
+
+def label_timeline_png(frames:pd.DataFrame, # the frame table of `expressions.expression_frame_table` (time_s, label, intensity)
+                       episodes:pd.DataFrame|None=None, # smile episodes (start_s, end_s), shaded (None: none)
+                       dpi:int=100, # pixels per inch
+                      )->PNG: # the figure
+    "The label of every frame as a coloured strip over time, with the label's intensity and the smile episodes."
+    t = frames['time_s'].to_numpy(float)
+    if len(t) < 2: raise OptionError("A label timeline needs at least 2 frames: give a video, not a photo.")
+    step = float(np.median(np.diff(t)))
+    labels = frames['label'].astype(str).to_numpy()
+    fig = Figure(figsize=(9, 2.8), layout='constrained')
+    strip, line = fig.subplots(2, 1, sharex=True, height_ratios=[1, 2.2])
+    edges = np.flatnonzero(labels[1:] != labels[:-1]) + 1
+    for a, b in zip(np.r_[0, edges], np.r_[edges, len(t)]): # one bar per run of one label
+        strip.broken_barh([(t[a] - step / 2, t[b - 1] - t[a] + step)], (0, 1), color=_label_colour(labels[a]))
+    strip.set_yticks([]); strip.set_ylim(0, 1); strip.set_title('label of each frame', fontsize=9, loc='left')
+    for e in ([] if episodes is None else episodes.itertuples()):
+        line.axvspan(e.start_s - step / 2, e.end_s + step / 2, color=_label_colour('smile'), alpha=0.18, lw=0)
+    line.plot(t, frames['intensity'].to_numpy(float), color='#333333', lw=1.4)
+    line.set_ylim(-0.02, 1.02); line.set_ylabel('intensity', fontsize=8); line.set_xlabel('seconds', fontsize=8)
+    line.set_xlim(t[0] - step / 2, t[-1] + step / 2)
+    for ax in (strip, line): ax.tick_params(labelsize=7)
+    seen = [l for l in list(LABELS) + ['no-face'] if (labels == l).any()]
+    handles = [Patch(color=_label_colour(l), label=l) for l in seen]
+    if episodes is not None and len(episodes): handles.append(Patch(color=_label_colour('smile'), alpha=0.18, label='smile episode'))
+    fig.legend(handles=handles, loc='outside lower center', ncols=min(len(handles), 6), frameon=False, fontsize=8)
+    return figure_png(fig, dpi)
+
+def landmark_pca_png(pca:LandmarkPCA, # from `expressions.landmark_pca` on one clip
+                     times:np.ndarray, # (n,) seconds of the clip's face frames (the rows of `pca.scores[0]`)
+                     labels:np.ndarray, # (n,) label of each of those frames
+                     dpi:int=100, # pixels per inch
+                    )->PNG: # the figure
+    "The first two principal components of one clip's face shapes, coloured by time (left) and by label (right)."
+    s, times, labels = pca.scores[0], np.asarray(times, float), np.asarray(labels).astype(str)
+    if len(pca.names) != 1: raise OptionError(f"landmark_pca_png draws one clip, and this PCA has {len(pca.names)}: run `landmark_pca` on one track.")
+    if not len(s) == len(times) == len(labels): raise OptionError(f"times and labels need one value per face frame ({len(s)}), and have {len(times)} and {len(labels)}.")
+    x, y = s[:, 0], (s[:, 1] if s.shape[1] > 1 else np.zeros(len(s)))
+    fig = Figure(figsize=(9.5, 4.2), layout='constrained')
+    by_time, by_label = fig.subplots(1, 2, sharex=True, sharey=True)
+    by_time.plot(x, y, color='#cccccc', lw=0.8, zorder=1)
+    dots = by_time.scatter(x, y, c=times, cmap='viridis', s=16, zorder=2)
+    fig.colorbar(dots, ax=by_time, label='seconds', shrink=0.85)
+    by_time.set_title('coloured by time (consecutive frames joined)', fontsize=9, loc='left')
+    for l in [l for l in LABELS if (labels == l).any()]:
+        k = labels == l
+        by_label.scatter(x[k], y[k], color=_label_colour(l), s=16, edgecolors='#777777', linewidths=0.3, label=f"{l} ({k.sum()})")
+    by_label.legend(fontsize=8, loc='best', title='label (frames)', title_fontsize=8)
+    by_label.set_title('coloured by label', fontsize=9, loc='left')
+    share = [f"{100 * v:.0f} %" for v in pca.explained] + ['0 %']
+    for ax in (by_time, by_label):
+        ax.set_xlabel(f"PC 1 ({share[0]} of the shape variance), cm", fontsize=8); ax.tick_params(labelsize=7)
+    by_time.set_ylabel(f"PC 2 ({share[1]}), cm", fontsize=8)
+    fig.suptitle('Face shapes of the clip (head pose removed), first two principal components', fontsize=11)
+    return figure_png(fig, dpi)

@@ -21,6 +21,9 @@ from .plots import figure_pngs, score_colour
 __all__ = ['COMPONENT_WORDS', 'PARAMETER_WORDS', 'comparison_frame_table', 'report_blocks', 'html_fragment', 'render_html',
            'score_explanation_html', 'render_markdown', 'render_text', 'region_table', 'write_report']
 
+# %% ../nbs/10_report.ipynb #4e6029bc
+from .features import blendshape_noise, rest_level, still_activation, SMOOTH_S
+
 # %% ../nbs/10_report.ipynb #c5a48a88
 def comparison_frame_table(result:MimicResult, # a comparison
                           )->pd.DataFrame: # one row per analysed frame of each clip
@@ -79,21 +82,15 @@ def _score_blocks(result:MimicResult)->list:
         v = result.components.get(key)
         rows.append([c.title if c.title.lower() == key else f"{c.title} ({key})", _score_cell(v), f"{weights.get(key, 0):g}",
                      c.words + (f" Not measured here: {why_missing.get(key, 'it could not be computed')}." if v is None else '')])
-    formula = ' + '.join(f"{weights[k]:g}·{k}" for k in weights)
     blocks = [('h2', 'The scores'),
               ('p', "Every score runs from 0 (nothing in common with the reference) to 100 (the same). The overall score "
                     f"combines {len(COMPONENTS)} measures, each looking at the imitation from a different side:"),
               ('table', ['measure', 'score', 'weight', 'what it means'], rows),
-              ('p', f"Overall: `score = ({formula}) / (sum of the weights of the measures that could be computed)`. "
+              ('p', "Overall: the weighted mean of the measures that could be computed (the formula is under Technical details). "
                     "Expression, shape and movement carry the score: all three compare each person's movement from their own "
                     "relaxed face, so a different face, light or camera does not count against the imitation."),
               ('p', "Levels used in the verdict: " + '; '.join(f"{w}, {low}-{high}" if low else f"{w}, below {high}"
-                                                              for (low, w), high in zip(SCORE_LEVELS, [100] + [l for l, _ in SCORE_LEVELS])) + '.'),
-              ('h2', 'How each score is computed')]
-    for key, c in COMPONENTS.items():
-        blocks.append(('p', (c.title if c.title.lower() == key else f"{c.title} ({key})") + ': ' + c.formula.format(landmark_noise=landmark_noise_cm()) + '.'))
-    blocks.append(('p', "ε is the noise level of a measurement: movements smaller than it count as stillness, so two faces "
-                        "that both stay still agree, and noise alone cannot look like an imitation."))
+                                                              for (low, w), high in zip(SCORE_LEVELS, [100] + [l for l, _ in SCORE_LEVELS])) + '.')]
     return blocks
 
 def _faces_blocks(result:MimicResult, figures:dict)->list:
@@ -224,12 +221,7 @@ def _details_blocks(result:MimicResult)->list:
     return [('h2', 'Warnings'),
             ('p', 'Things to know before trusting the score:' if result.warnings else 'Nothing to report: both clips were analysed without trouble.'),
             ('list', warnings) if result.warnings else None,
-            ('h2', 'The clips'), ('table', ['', 'reference', 'imitation'], _clip_rows(result)),
-            ('h2', 'Parameters'), ('p', 'The options of this comparison, to reproduce it:'),
-            ('table', ['parameter', 'value', 'meaning'], [[k, _value(v), PARAMETER_WORDS.get(k, '')] for k, v in result.parameters.items()]),
-            ('h2', 'Versions'), ('p', "The software and the face model that produced these numbers (the model is MediaPipe's Face "
-                                      "Landmarker, identified by the sha256 of its file):"),
-            ('table', ['component', 'version'], [[k, _value(v)] for k, v in result.versions.items()])]
+            ('h2', 'The clips'), ('table', ['', 'reference', 'imitation'], _clip_rows(result))]
 
 def _files_blocks(figure_titles:dict)->list:
     items = ["report.html: this report in one file, to open in a browser.", "report.md: the same in Markdown, with the figures beside it.",
@@ -253,9 +245,43 @@ def report_blocks(result:MimicResult, # a comparison
     todo = advice(result) # the rules of `advice`, as in the CLI, the app and the explorer
     if todo: blocks += [('h2', 'What to do'), ('list', todo)]
     blocks += _score_blocks(result) + _faces_blocks(result, figures) + _region_blocks(result, figures)
-    blocks += _movement_blocks(result, figures) + _timing_blocks(result, figures) + _details_blocks(result)
+    blocks += _movement_blocks(result, figures) + _timing_blocks(result, figures) + _details_blocks(result) + _technical_blocks(result)
     blocks += _files_blocks({b[1]: b[2] for b in blocks if b is not None and b[0] == 'figure'})
     return [b for b in blocks if b is not None]
+
+# %% ../nbs/10_report.ipynb #25665ee7
+def _versions_blocks(versions:dict)->list:
+    return [('h3', 'Versions'), ('p', "The software and the face model that produced these numbers (the model is MediaPipe's Face "
+                                      "Landmarker, identified by the sha256 of its file):"),
+            ('table', ['component', 'version'], [[k, _value(v)] for k, v in versions.items()])]
+
+def _noise_rows(channels:list)->list:
+    "Rows of the noise table: each blendshape's ε and resting level, then the landmarks' ε and the still face's activation."
+    rows = [[c, f"{e:.4f}", f"{r:.3f}"] for c, e, r in zip(channels, blendshape_noise(channels), rest_level(channels))]
+    return rows + [['landmark coordinate (pose-free, cm)', f"{landmark_noise_cm():.4f}", '–'],
+                   ['activation of a still face (95th percentile)', f"{still_activation():.4f}", '–']]
+
+def _technical_blocks(result:MimicResult)->list:
+    "The formulas, noise levels ε, options and versions of a comparison, as one collapsed 'details' block."
+    weights = dict(result.parameters.get('weights') or component_weights())
+    formula = ' + '.join(f"{weights[k]:g}·{k}" for k in weights)
+    inner = [('p', "For readers who want to check or reproduce the numbers: the formulas behind the scores, the noise "
+                   "levels they allow for, and the options of this comparison."),
+             ('h3', 'The overall score'),
+             ('p', f"`score = ({formula}) / (sum of the weights of the measures that could be computed)`."),
+             ('h3', 'How each score is computed')]
+    for key, c in COMPONENTS.items():
+        inner.append(('p', (c.title if c.title.lower() == key else f"{c.title} ({key})") + ': ' + c.formula.format(landmark_noise=landmark_noise_cm()) + '.'))
+    channels = list(result.parameters.get('active_channels') or [])
+    inner += [('h3', 'Noise levels (ε)'),
+              ('p', "ε is the noise level of a measurement: movements smaller than it count as stillness, so two faces "
+                    "that both stay still agree, and noise alone cannot look like an imitation. The values were measured on "
+                    f"still faces (`features.noise_floor`), after a running median of {SMOOTH_S:g} s; below, the blendshapes "
+                    "this comparison judged on, with their typical resting values:"),
+              ('table', ['measurement', 'ε', 'typical resting value'], _noise_rows(channels)),
+              ('h3', 'Parameters'), ('p', 'The options of this comparison, to reproduce it:'),
+              ('table', ['parameter', 'value', 'meaning'], [[k, _value(v), PARAMETER_WORDS.get(k, '')] for k, v in result.parameters.items()])]
+    return [('details', 'Technical details', inner + _versions_blocks(result.versions))]
 
 # %% ../nbs/10_report.ipynb #6ce95062
 _PAGE_CSS = """
@@ -286,6 +312,9 @@ figure{margin:1.5em 0;position:relative} figure img{display:block;max-width:100%
 .zoom:checked + label img{max-width:none;margin:auto}
 figcaption{color:#444;font-size:.92em} figcaption b{color:#222} .hint{color:#777}
 code{background:#f2f3f5;padding:.1em .3em;border-radius:3px;font-size:1em}
+details.technical{margin:2em 0;border:1px solid #e2e2e2;border-radius:6px;padding:.5em .9em;background:#fcfcfd}
+details.technical>summary{cursor:pointer;font-weight:600;font-size:1.1em}
+h3{margin:1.4em 0 .4em;font-size:1.05em}
 """
 _PHONE_CSS = """
 table{font-size:.88em}
@@ -337,6 +366,9 @@ def html_fragment(blocks:list, # from `report_blocks`, or a part of them
             body.append(f'<div class="headline"><div class="badge" style="background:{score_colour(b[1])}">{b[1]:.0f}<small>/100</small></div>'
                         f'<div class="verdict">{_inline_html(b[2])}</div></div>')
         elif kind == 'h2': body.append(f'<h2>{_inline_html(b[1])}</h2>')
+        elif kind == 'h3': body.append(f'<h3>{_inline_html(b[1])}</h3>')
+        elif kind == 'details':
+            body.append(f'<details class="technical"><summary>{_inline_html(b[1])}</summary>\n{html_fragment(b[2], images)}\n</details>')
         elif kind == 'p': body.append(f'<p>{_inline_html(b[1])}</p>')
         elif kind == 'list': body.append('<ul>' + ''.join(f'<li>{_inline_html(i)}</li>' for i in b[1]) + '</ul>')
         elif kind == 'table': body.append(_table_html(b[1], b[2]))
@@ -366,9 +398,9 @@ def render_html(blocks:list, # from `report_blocks`
 def score_explanation_html(result:MimicResult, # a comparison
                            scope:str='.facemimic-explain', # CSS selector of the element the fragment is put in
                           )->str: # HTML with its own scoped style
-    "The report's section on the scores (what each measure means and how they add up), for a page that shows the score."
+    "The report's section on the scores (what each measure means and how they add up, with its technical details collapsed), for a page that shows the score."
     css = _scoped_css(_PART_CSS, scope) + _PHONE + '{' + _scoped_css(_PHONE_CSS, scope) + '}'
-    return f'<style>{css}</style>' + html_fragment(_score_blocks(result))
+    return f'<style>{css}</style>' + html_fragment(_score_blocks(result) + _technical_blocks(result))
 
 def _md_cell(c)->str: return str(c).replace('|', '\\|').replace('\n', ' ')
 
@@ -381,6 +413,8 @@ def render_markdown(blocks:list, # from `report_blocks`
         if kind == 'title': out += [f'# {b[1]}', '', b[2]]
         elif kind == 'score': out += [f'**Score {b[1]:.0f}/100.** {b[2]}']
         elif kind == 'h2': out += [f'## {b[1]}']
+        elif kind == 'h3': out += [f'### {b[1]}']
+        elif kind == 'details': out += ['---', '', f'## {b[1]}', '', render_markdown(b[2]).rstrip(), '', '---']
         elif kind == 'p': out += [b[1]]
         elif kind == 'list': out += [f'- {i}' for i in b[1]]
         elif kind == 'table':
@@ -415,6 +449,8 @@ def render_text(blocks:list, # from `report_blocks`
         if kind == 'title': out += [b[1], '=' * len(b[1]), b[2]]
         elif kind == 'score': out += [wrap(f'SCORE {b[1]:.0f}/100. {b[2]}')]
         elif kind == 'h2': out += ['', b[1], '-' * len(b[1])]
+        elif kind == 'h3': out += [b[1], '~' * len(b[1])]
+        elif kind == 'details': out += ['', '=' * min(width, 60), b[1].upper(), '=' * min(width, 60), render_text(b[2], width).rstrip()]
         elif kind == 'p': out += [wrap(b[1])]
         elif kind == 'list': out += [wrap(i, initial_indent='  - ', subsequent_indent='    ') for i in b[1]]
         elif kind == 'table': out += _text_table(b[1], [[str(c).replace('`', '') for c in r] for r in b[2]], width)
@@ -433,9 +469,10 @@ def _md_escape(s)->str:
     return '`'.join(parts)
 
 def _map_blocks(blocks:list, f)->list:
-    "The blocks with `f` applied to every string in them (not figure file names)."
+    "The blocks with `f` applied to every string in them (not figure file names; a details block's own blocks are left to the renderer's call on them)."
     g = lambda v: f(v) if isinstance(v, str) else [g(x) for x in v] if isinstance(v, (list, tuple)) else v
-    return [(b[0], b[1], *[g(v) for v in b[2:]]) if b[0] == 'figure' else (b[0], *[g(v) for v in b[1:]]) for b in blocks]
+    return [(b[0], b[1], *[g(v) for v in b[2:]]) if b[0] == 'figure' else (b[0], f(b[1]), b[2]) if b[0] == 'details'
+            else (b[0], *[g(v) for v in b[1:]]) for b in blocks]
 
 def _markdown_safe(blocks:list)->list: return _map_blocks(blocks, _md_escape)
 def _text_safe(blocks:list)->list: return _map_blocks(blocks, lambda s: _CONTROL.sub(' ', s))
