@@ -101,7 +101,8 @@ def cmd_analyze(args, # parsed `facemimic analyze` options
                )->int: # exit status
     "facemimic analyze MEDIA --out DIR (see `expressions.cmd_analyze`)"
     from facemimic.expressions import cmd_analyze
-    return cmd_analyze(args)
+    from facemimic.report import write_analysis_page # the summary page: `expressions` cannot import the report
+    return cmd_analyze(args, writer=write_analysis_page, words=cli_words)
 
 def cmd_app(args, # parsed `facemimic app` options
            )->int: # exit status
@@ -145,7 +146,7 @@ def build_parser()->argparse.ArgumentParser: # with every subcommand
     _add_run_options(p)
     p.set_defaults(func=cmd_compare)
     p = sub.add_parser('analyze', help='one clip: smiles, expression labels, scores, landmark exports, annotated video',
-                       description='Analyse one video or photo and write tables, exports, an annotated video, a PCA plot and summary.json into DIR.')
+                       description='Analyse one video or photo and write tables, exports, an annotated video, a PCA plot, summary.json and a summary page (summary.html) into DIR.')
     p.add_argument('media', metavar='MEDIA', help='video or image file')
     p.add_argument('--out', required=True, metavar='DIR', help='folder to write the results into')
     _add_clip_options(p)

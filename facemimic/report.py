@@ -18,8 +18,9 @@ from .errors import OptionError, deprecated_alias
 from .plots import figure_pngs, score_colour
 
 # %% auto #0
-__all__ = ['COMPONENT_WORDS', 'PARAMETER_WORDS', 'comparison_frame_table', 'report_blocks', 'html_fragment', 'render_html',
-           'score_explanation_html', 'render_markdown', 'render_text', 'region_table', 'write_report']
+__all__ = ['COMPONENT_WORDS', 'PARAMETER_WORDS', 'ANALYSIS_FILE_WORDS', 'comparison_frame_table', 'report_blocks',
+           'html_fragment', 'render_html', 'score_explanation_html', 'render_markdown', 'render_text', 'region_table',
+           'write_report', 'analysis_blocks', 'write_analysis_page']
 
 # %% ../nbs/10_report.ipynb #4e6029bc
 from .features import blendshape_noise, rest_level, still_activation, SMOOTH_S
@@ -516,3 +517,130 @@ def write_report(result:MimicResult, # a comparison
     finally:
         if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
     return {name: out/name for name in names}
+
+# %% ../nbs/10_report.ipynb #99fa3187
+import csv
+from .errors import TooShortError
+from .io import atomic_write
+from .expressions import landmark_pca
+from .plots import label_timeline_png, landmark_pca_png
+
+# %% ../nbs/10_report.ipynb #fef3dcb4
+ANALYSIS_FILE_WORDS = {
+    'frames': 'one row per analysed frame: status, label, why, intensity, smile, head pose, every blendshape, approximate FACS Action Units',
+    'seconds': 'one row per second of the clip: the frame table averaged, the most frequent label',
+    'excel': 'the frame and second tables and the label counts, as sheets of one workbook',
+    'landmarks68': 'the 68 iBUG points of every frame, in pixels',
+    'landmarks478': "all 478 MediaPipe points of every frame: normalised to the frame (x_norm, y_norm, z_norm) and in pixels",
+    'meta': 'per frame: can its numbers be trusted (ok, no_face, multiple_faces, unstable), why, and the face box',
+    'pca': 'the principal components of the face shapes, coloured by label',
+    'annotated': 'the clip with the landmarks, the label and the head pose drawn on it',
+    'summary': 'every number of this page and the options, for another program',
+    'page': 'this page',
+} # what each file `analyze` writes holds, by its key in `summary['files']`
+
+def _compact_columns(names:list)->str:
+    "Column names with runs like `x_px_0, x_px_1, ..., x_px_67` shortened to `x_px_0 … x_px_67`."
+    out, k = [], 0
+    while k < len(names):
+        m = re.fullmatch(r'(.*?)(\d+)', names[k])
+        j = k
+        if m:
+            while j + 1 < len(names) and names[j + 1] == f"{m[1]}{int(m[2]) + j + 1 - k}": j += 1
+        out.append(f"{names[k]} … {names[j]}" if j - k >= 2 else ', '.join(names[k:j + 1])); k = j + 1
+    return ', '.join(out)
+
+def _file_columns(path:Path)->str:
+    "The columns of a csv file (its header line) or the sheets of a workbook; '' for other files."
+    if path.suffix == '.csv':
+        with open(path, newline='', encoding='utf-8') as f: header = next(csv.reader(f), [])
+        return f"{len(header)} columns: " + _compact_columns(header)
+    if path.suffix == '.xlsx':
+        from openpyxl import load_workbook
+        wb = load_workbook(path, read_only=True); names = wb.sheetnames; wb.close()
+        return 'sheets: ' + ', '.join(names)
+    return ''
+
+def _pct(v)->str: return '–' if v is None else f"{100 * v:.0f} %"
+
+def analysis_blocks(summary:dict, # what `expressions.analyze` returns (summary.json)
+                    figures:dict|None=None, # {figure name ('labels', 'pca'): file name} of the figures to show
+                    columns:dict|None=None, # {file name: its columns in words} (None: not listed)
+                   )->list: # blocks for `render_html`, `render_markdown`, `render_text`
+    "The content of the summary page of one analysed clip, as report blocks."
+    s, figures, columns = summary, figures or {}, columns or {}
+    smile, ex, name = s['smile'], s['expressiveness'], Path(str(s['media'])).name
+    blocks = [('title', 'What happens in this clip', f"{name} · {s['frames']} frame{'s' if s['frames'] != 1 else ''} analysed")]
+    score = s.get('expression_score')
+    glance = [['frames analysed', str(s['frames'])], ['frames with a face', f"{s['face_frames']} ({_pct(s['face_frames'] / max(s['frames'], 1))})"],
+              ['length', f"{s['duration_s']:.2f} s" + (f" at {s['fps']:.2f} fps" if s.get('fps') else '')],
+              ['frame size', f"{s['width']} x {s['height']} pixels"],
+              ['smile frames', f"{smile['frames']} ({_pct(smile['share_of_face_frames'])} of the frames with a face), in {len(smile['episodes'])} episodes"],
+              ['expression score', '–' if score is None else f"{score:.1f} of 100"],
+              ['expressiveness', '–' if ex.get('score') is None else f"{ex['score']:.1f} ({ex['level']})"]]
+    blocks += [('h2', 'At a glance'), ('table', ['', 'value'], glance),
+               ('p', "The expression score is 100 times the mean strength of the expressions over the frames that can be scored "
+                     "(a face, not turned away, tracked steadily); neutral frames count 0. It is the share of the clip spent in "
+                     "an expression, weighted by how strong it was.")]
+    rule = ' and '.join(f"`{k} > {v:g}`" for k, v in smile['thresholds'].items())
+    blocks += [('h2', 'Smiles'),
+               ('p', f"A frame shows a smile when {rule} (the '{smile['preset']}' rule). Smile frames in a row make an episode; "
+                     f"an interruption shorter than {smile['min_episode_s']:g} s is bridged, and an episode shorter than that is dropped.")]
+    eps = smile['episodes']
+    blocks.append(('table', ['episode', 'frames', 'seconds', 'length'],
+                   [[str(k + 1), f"{e['start_frame']}-{e['end_frame']}", f"{e['start_s']:.2f}-{e['end_s']:.2f}", f"{e['duration_s']:.2f} s"]
+                    for k, e in enumerate(eps)]) if eps else ('p', 'No smile episode was found.'))
+    blocks.append(('h2', 'Expressions over time'))
+    if 'labels' in figures:
+        blocks.append(('figure', figures['labels'], 'The label of every frame',
+                       "Top: each frame's expression label, in the colours of the annotated video. Bottom: how strongly the label's "
+                       "own blendshapes fired (0-1), with the smile episodes shaded."))
+    rows = [[l, str(c['frames']), _pct(c['share'])] for l, c in s['classes'].items()]
+    blocks += [('p', 'How many frames carry each label (each frame gets the first rule that holds: head turned, smile, pucker, '
+                     'surprise, frown, eyes closed, otherwise neutral):'), ('table', ['label', 'frames', 'share'], rows)]
+    blocks.append(('h2', 'Expressiveness'))
+    if ex.get('score') is None: blocks.append(('p', f"Not measured: {ex.get('reason', 'the clip has no movement to measure')}"))
+    else:
+        lo, hi = ex['norms']
+        blocks.append(('p', f"Score {ex['score']:.1f}: {ex['level']} (below {lo:g} reserved, {lo:g}-{hi:g} balanced, above {hi:g} "
+                            f"expressive). It is 100 × (how far the blendshapes are from the face's own neutral state, {ex['amount']:.3f}, "
+                            f"+ how much they vary, {ex['variability']:.3f}), averaged over {ex['windows']} two-second windows. "
+                            f"The cut points: {ex['norms_source']}."))
+    if 'pca' in figures:
+        blocks += [('h2', 'Face shapes'),
+                   ('figure', figures['pca'], 'The face shapes of the clip, in two numbers',
+                    "Each dot is one frame's 468 face points with head position, turn and size removed, projected on the two "
+                    "directions in which the shapes of this clip vary most (principal components). Left: coloured by time, "
+                    "consecutive frames joined, so an expression is a trip away from the resting cluster and back. Right: the "
+                    "same dots coloured by label.")]
+    if s.get('warnings'): blocks += [('h2', 'Warnings'), ('list', s['warnings'])]
+    files = [[f, ANALYSIS_FILE_WORDS.get(k, ''), columns.get(f, '')] for k, f in s['files'].items()]
+    blocks += [('h2', 'Files in this folder'), ('table', ['file', 'what it holds', 'columns'], files)]
+    tech = [('h3', 'Smile thresholds'), ('table', ['blendshape', 'threshold'], [[k, f"{v:g}"] for k, v in smile['thresholds'].items()]),
+            ('h3', 'Label thresholds'), ('table', ['threshold', 'value'], [[k, _value(v)] for k, v in s['label_thresholds'].items()]),
+            ('h3', 'Expression score'), ('p', f"`{s['expression_score_formula']}`."),
+            ('h3', 'Options'), ('table', ['option', 'value'], [[k, _value(v)] for k, v in s['options'].items()])]
+    versions = dict(s.get('versions') or {}, model_sha256=s.get('model_sha256'))
+    return blocks + [('details', 'Technical details', tech + _versions_blocks(versions))]
+
+def write_analysis_page(out_dir, # the folder `analyze` wrote into
+                        summary:dict, # what `analyze` returns
+                        track, # the clip's FaceTrack
+                        frames:pd.DataFrame, # the frame table (`expressions.expression_frame_table`)
+                        dpi:int=100, # resolution of the figures, pixels per inch
+                       )->dict: # {'page': 'summary.html'}, to add to `summary['files']`
+    "Write `summary.html`, the self-contained summary page of one analysed clip, into `out_dir`."
+    out, pngs, figures = Path(out_dir), {}, {}
+    if len(frames) > 1:
+        eps = pd.DataFrame(summary['smile']['episodes'], columns=['start_s', 'end_s'])
+        pngs['labels.png'] = label_timeline_png(frames, eps, dpi); figures['labels'] = 'labels.png'
+        try:
+            pca = landmark_pca(track)
+            face = np.asarray(track.face_mask, bool)
+            pngs['pca.png'] = landmark_pca_png(pca, track.timestamps[face], frames['label'].to_numpy()[face], dpi); figures['pca'] = 'pca.png'
+        except TooShortError: pass # fewer than 2 frames with a face: no shapes to compare
+    files = dict(summary['files'], page='summary.html')
+    columns = {f: _file_columns(out/f) for f in files.values() if (out/f).is_file()}
+    blocks = analysis_blocks(dict(summary, files=files), figures, columns)
+    atomic_write(out/'summary.html', lambda tmp: Path(tmp).write_text(render_html(blocks, pngs), encoding='utf-8'), suffix='.html')
+    return {'page': 'summary.html'}
