@@ -636,10 +636,10 @@ ANALYZE_FILES = ('frames.csv', 'seconds.csv', 'expressions.xlsx', 'landmarks68.c
 def _out_dir(out_dir, create:bool=False)->Path:
     "Check (and with `create`, make) the output folder."
     out = Path(out_dir).expanduser()
-    if out.exists() and not out.is_dir(): raise OptionError(f"--out {out} is a file: give a folder to write the results into.")
+    if out.exists() and not out.is_dir(): raise OptionError(f"out_dir {out} is a file: give a folder to write the results into.")
     if create:
         try: out.mkdir(parents=True, exist_ok=True)
-        except OSError as e: raise OptionError(f"--out {out}: the folder could not be created ({e.strerror}): give a folder you can write to.") from None
+        except OSError as e: raise OptionError(f"out_dir {out}: the folder could not be created ({e.strerror}): give a folder you can write to.") from None
     return out
 
 # %% ../nbs/08_expressions.ipynb #3bc303a1
@@ -666,7 +666,7 @@ def analyze(media, # a video or image file
     th = smile_thresholds(smile)
     if points not in (68, 478): raise OptionError(f"points={points!r}: give 68 or 478.")
     expressiveness_norms(norms) # check before the slow part
-    out = check_writable(out_dir, folder=True, files=ANALYZE_FILES, what='--out') # a mistake here fails before the slow part
+    out = check_writable(out_dir, folder=True, files=ANALYZE_FILES, what='out_dir') # a mistake here fails before the slow part
     track = extract(media, start_s, end_s, every, max_side, model_path=model_path, cache=cache, progress=progress)
     _out_dir(out, create=True)
     labels = label_frames(track, th, label_thresholds)

@@ -20,7 +20,7 @@ from .plots import figure_pngs, score_colour
 # %% auto #0
 __all__ = ['COMPONENT_WORDS', 'PARAMETER_WORDS', 'ANALYSIS_FILE_WORDS', 'comparison_frame_table', 'report_blocks',
            'html_fragment', 'render_html', 'score_explanation_html', 'render_markdown', 'render_text', 'region_table',
-           'write_report', 'analysis_blocks', 'write_analysis_page']
+           'write_report', 'analysis_blocks', 'write_analysis_page', 'ranking_table', 'write_ranking']
 
 # %% ../nbs/10_report.ipynb #4e6029bc
 from .features import blendshape_noise, rest_level, still_activation, SMOOTH_S
@@ -644,3 +644,44 @@ def write_analysis_page(out_dir, # the folder `analyze` wrote into
     blocks = analysis_blocks(dict(summary, files=files), figures, columns)
     atomic_write(out/'summary.html', lambda tmp: Path(tmp).write_text(render_html(blocks, pngs), encoding='utf-8'), suffix='.html')
     return {'page': 'summary.html'}
+
+# %% ../nbs/10_report.ipynb #cea5c04a
+def _report_folders(results:list)->list:
+    "A subfolder name per result: its imitation's file stem, made safe and unique (a suffix -2, -3 for repeats)."
+    names, seen = [], {}
+    for k, r in enumerate(results):
+        stem = re.sub(r'[^\w.-]+', '_', Path(str(r.imitation.path)).stem if r.imitation.path else f'imitation-{k + 1}').strip('._') or f'imitation-{k + 1}'
+        seen[stem] = seen.get(stem, 0) + 1
+        names.append(stem if seen[stem] == 1 else f"{stem}-{seen[stem]}")
+    return names
+
+def ranking_table(results:list, # MimicResults of imitations of one reference
+                  folders:list|None=None, # the report subfolder of each result (None: no `report` column)
+                 )->pd.DataFrame: # one row per imitation, best first: rank, imitation, score, the measures, timing, verdict, first_advice
+    "Several imitations of one reference in one table, ranked by overall score (ties keep their order)."
+    if not results: raise OptionError("ranking_table needs at least one result: give the comparisons of the imitations to rank.")
+    refs = {str(r.reference.path) for r in results}
+    if len(refs) > 1: raise OptionError(f"These results compare with {len(refs)} different references: rank imitations of one reference at a time.")
+    rows = []
+    for k, r in enumerate(results):
+        todo = advice(r)
+        rows.append(dict(imitation=Path(str(r.imitation.path)).name if r.imitation.path else f'imitation {k + 1}', score=round(r.score, 2),
+                         **{c: None if r.components.get(c) is None else round(r.components[c], 2) for c in COMPONENTS},
+                         latency_s=r.timing.get('latency_s'), duration_ratio=r.timing.get('duration_ratio'), amplitude_ratio=r.timing.get('amplitude_ratio'),
+                         verdict=r.verdict, first_advice=todo[0] if todo else '', warnings=len(r.warnings),
+                         **({'report': folders[k]} if folders is not None else {})))
+    df = pd.DataFrame(rows).sort_values('score', ascending=False, kind='stable').reset_index(drop=True)
+    df.insert(0, 'rank', np.arange(1, len(df) + 1))
+    return df
+
+def write_ranking(results:list, # MimicResults of imitations of one reference
+                  directory, # folder to write into (made if missing)
+                  dpi:int=100, # resolution of the reports' figures
+                 )->pd.DataFrame: # the ranking, as written to ranking.csv
+    "Write `ranking.csv` and one report per imitation (in a subfolder named after its file) into `directory`."
+    out = Path(directory).expanduser()
+    folders = _report_folders(results)
+    table = ranking_table(results, folders) # checks the results before anything is written
+    for r, f in zip(results, folders): write_report(r, out/f, dpi=dpi)
+    atomic_write(out/'ranking.csv', lambda tmp: table.to_csv(tmp, index=False), suffix='.csv')
+    return table

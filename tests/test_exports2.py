@@ -65,3 +65,48 @@ def test_summary_page_fits_a_phone(analysed):
             (REPO/'artifacts').mkdir(exist_ok=True)
             page.screenshot(path=str(REPO/'artifacts'/'summary_phone.png'), full_page=True)
         finally: browser.close()
+
+# ---- several imitations of one reference, ranked ----
+
+@pytest.fixture(scope='module')
+def ranked(tmp_path_factory):
+    "`facemimic compare` with two imitations and a photo without a face, written to a folder."
+    folder = tmp_path_factory.mktemp('ranking')/'out'
+    clips = [sample_path(n) for n in ('d18_pucker.mp4', 'single_face_smile.mp4', 'no_face.jpg')]
+    return folder, run('compare', sample_path('d0_smile.mp4'), *clips, '--out', folder)
+
+def test_compare_ranks_several_imitations(ranked):
+    folder, (rc, out, err) = ranked
+    assert rc == 0, err
+    lines = out.splitlines()
+    assert lines[0].split()[:3] == ['rank', 'score', 'imitation'] and 'first thing to do' in lines[0]
+    assert lines[1].split()[:3][::2] == ['1', 'single_face_smile.mp4'] and lines[2].split()[:3][::2] == ['2', 'd18_pucker.mp4'] # the smile first
+    table = pd.read_csv(folder/'ranking.csv')
+    assert table['rank'].tolist() == [1, 2] and table.score.is_monotonic_decreasing
+    assert table.report.tolist() == ['single_face_smile', 'd18_pucker']
+    for sub in table.report: assert (folder/sub/'report.html').is_file() and (folder/sub/'regions.csv').is_file()
+    best = json.loads((folder/'single_face_smile'/'result.json').read_text())
+    assert abs(best['score'] - table.score[0]) < 0.01 # the table's score is the report's
+    assert 'warning: no_face.jpg was not ranked: No face was found in no_face.jpg' in err # the others are still ranked
+    assert '(no --max-side)' in err and 'max_side=' not in err # in the command line's words
+
+def test_compare_several_checks_the_paths_before_the_work(tmp_path):
+    rc, out, err = run('compare', sample_path('d0_smile.mp4'), sample_path('d18_pucker.mp4'), tmp_path/'missing.mp4', '--out', tmp_path/'o')
+    assert rc == 2 and err.startswith('facemimic compare: error: ') and 'missing.mp4: not found' in err and len(err.splitlines()) == 1
+    assert not (tmp_path/'o').exists()
+
+def test_one_imitation_is_compared_as_before(tmp_path):
+    "With one imitation, `compare` prints the score and writes one report, as it always did."
+    rc, out, err = run('compare', sample_path('d0_smile.mp4'), sample_path('single_face_smile.mp4'), '--json')
+    assert rc == 0 and 'score' in json.loads(out) and 'components' in json.loads(out)
+
+def test_python_messages_name_keywords_and_the_cli_names_flags(tmp_path):
+    "The same mistake: Python's message gives the keyword, the command line's the flag."
+    from facemimic.errors import OptionError
+    from facemimic.expressions import analyze
+    (tmp_path/'file').write_text('x')
+    with pytest.raises(OptionError, match=r'^out_dir .* is a file'): analyze(sample_path('astronaut.png'), tmp_path/'file')
+    rc, _, err = run('analyze', sample_path('astronaut.png'), '--out', tmp_path/'file')
+    assert rc == 2 and err.startswith('facemimic analyze: error: --out ') and 'out_dir' not in err
+    rc, _, err = run('extract', sample_path('astronaut.png'), '--out', tmp_path/'a.csv', '--every', '0')
+    assert rc == 2 and err == 'facemimic extract: error: --every 0: give a whole number of at least 1.\n'
