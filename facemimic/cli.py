@@ -72,7 +72,7 @@ def cmd_compare(args, # parsed `facemimic compare` options
         if t['latency_s'] is not None: print(f"latency {t['latency_s']:+.2f} s, duration ratio {t['duration_ratio'] or float('nan'):.2f}, amplitude ratio {t['amplitude_ratio'] or 0:.2f}")
         for r in result.regions:
             if r.active or 'moved, but' in r.feedback: print(f"  - {r.feedback}")
-        for w in result.warnings: print(f"warning: {cli_words(w)}")
+        for w in result.warnings: print(f"warning: {cli_words(w, 'compare')}")
     return 0
 
 def _compare_options(args)->dict:
@@ -107,6 +107,8 @@ def _compare_many(args)->int:
                                                    for _, r in table.iterrows()]
         widths = [max(len(c[k]) for c in cells) for k in range(len(cols))]
         for c in cells: print('  '.join(v.ljust(w) for v, w in zip(c, widths)) + '  ' + c[-1])
+    if not args.json:
+        for r in results: failed += [f"{Path(str(r.imitation.path)).name}: {cli_words(w, 'compare')}" for w in r.warnings]
     for line in failed: print(f"warning: {line}", file=sys.stderr)
     if args.out and not args.quiet and not args.json:
         print(f"ranking written to {Path(args.out)/'ranking.csv'}, a report per imitation in its subfolder", file=sys.stderr)

@@ -110,3 +110,10 @@ def test_python_messages_name_keywords_and_the_cli_names_flags(tmp_path):
     assert rc == 2 and err.startswith('facemimic analyze: error: --out ') and 'out_dir' not in err
     rc, _, err = run('extract', sample_path('astronaut.png'), '--out', tmp_path/'a.csv', '--every', '0')
     assert rc == 2 and err == 'facemimic extract: error: --every 0: give a whole number of at least 1.\n'
+
+def test_compare_several_as_json():
+    "With --json the ranking's rows go to stdout, and nothing else."
+    rc, out, err = run('compare', sample_path('d0_smile.mp4'), sample_path('d18_pucker.mp4'), sample_path('single_face_smile.mp4'), '--json')
+    rows = json.loads(out)
+    assert rc == 0 and [r['rank'] for r in rows] == [1, 2] and rows[0]['imitation'] == 'single_face_smile.mp4' and err == ''
+    assert rows[0]['score'] > rows[1]['score'] and 'report' not in rows[0] # no --out: no report folders
