@@ -45,26 +45,34 @@ def test_analyze_writes_the_summary_page(analysed):
     for e in summary['smile']['episodes']: assert f"{e['start_frame']}-{e['end_frame']}" in page
     assert not [p.name for p in folder.iterdir() if p.name.startswith('.')] # nothing half-written
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason=f'needs Chromium at {CHROMIUM}')
-def test_summary_page_fits_a_phone(analysed):
+@pytest.fixture(scope='module')
+def browser():
+    if not CHROMIUM.exists(): pytest.skip(f'needs Chromium at {CHROMIUM}')
     sync_playwright = pytest.importorskip('playwright.sync_api').sync_playwright
-    folder, _ = analysed
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport=PHONE)
-            page.goto((folder/'summary.html').as_uri(), wait_until='load')
-            fit = phone_overflow(page, '.table-wrap')
-            assert fit['page'] <= fit['window'] and not fit['outside'], fit
-            details = page.locator('details.technical')
-            assert details.evaluate('d => d.open') is False # collapsed until asked for
-            page.locator('details.technical > summary').click()
-            assert details.evaluate('d => d.open') is True
-            fit = phone_overflow(page, '.table-wrap') # open, it fits too
-            assert fit['page'] <= fit['window'] and not fit['outside'], fit
-            (REPO/'artifacts').mkdir(exist_ok=True)
-            page.screenshot(path=str(REPO/'artifacts'/'summary_phone.png'), full_page=True)
-        finally: browser.close()
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try: yield b
+        finally: b.close()
+
+def check_phone(browser, html:Path, shot:str):
+    "At 390x844 nothing sticks out sideways, with the technical details folded (as the page opens) and unfolded."
+    page = browser.new_page(viewport=PHONE)
+    try:
+        page.goto(html.as_uri(), wait_until='load')
+        fit = phone_overflow(page, '.table-wrap')
+        assert fit['page'] <= fit['window'] and not fit['outside'], fit
+        details = page.locator('details.technical')
+        assert details.evaluate('d => d.open') is False # collapsed until asked for
+        page.locator('details.technical > summary').click()
+        assert details.evaluate('d => d.open') is True and page.locator('details.technical table').first.is_visible()
+        fit = phone_overflow(page, '.table-wrap') # open, it fits too
+        assert fit['page'] <= fit['window'] and not fit['outside'], fit
+        (REPO/'artifacts').mkdir(exist_ok=True)
+        page.screenshot(path=str(REPO/'artifacts'/shot), full_page=True)
+    finally: page.close()
+
+def test_summary_page_fits_a_phone(analysed, browser):
+    check_phone(browser, analysed[0]/'summary.html', 'summary_phone.png')
 
 # ---- several imitations of one reference, ranked ----
 
@@ -89,6 +97,9 @@ def test_compare_ranks_several_imitations(ranked):
     assert abs(best['score'] - table.score[0]) < 0.01 # the table's score is the report's
     assert 'warning: no_face.jpg was not ranked: No face was found in no_face.jpg' in err # the others are still ranked
     assert '(no --max-side)' in err and 'max_side=' not in err # in the command line's words
+
+def test_report_technical_details_fit_a_phone(ranked, browser):
+    check_phone(browser, ranked[0]/'single_face_smile'/'report.html', 'report_technical_phone.png')
 
 def test_compare_several_checks_the_paths_before_the_work(tmp_path):
     rc, out, err = run('compare', sample_path('d0_smile.mp4'), sample_path('d18_pucker.mp4'), tmp_path/'missing.mp4', '--out', tmp_path/'o')
