@@ -20,7 +20,8 @@ REPORT_FILES = ('report.html', 'report.md', 'report.txt', 'result.json', 'frames
 CLI_FLAGS = {'reference_neutral': '--reference-neutral', 'imitation_neutral': '--imitation-neutral', 'expression': '--expression',
              'reference_start': '--reference-start', 'reference_end': '--reference-end', 'imitation_start': '--imitation-start',
              'imitation_end': '--imitation-end', 'start_s': '--start', 'end_s': '--end', 'every': '--every', 'max_side': '--max-side',
-             'model_path': '--model', 'smile': '--smile', 'points': '--landmarks', 'norms': '--norms', 'out_dir': '--out'} # Python keyword: its flag
+             'model_path': '--model', 'smile': '--smile', 'points': '--landmarks', 'norms': '--norms', 'out_dir': '--out',
+             'ip': '--ip', 'port': '--port'} # Python keyword: its flag
 CLI_SWITCHES = {'mirror=True': '--mirror', 'cache=False': '--no-cache', 'video=False': '--no-video', 'mesh=True': '--mesh',
                 'max_side=None': 'no --max-side'} # Python keyword and value: the flag (or words) that says the same
 CLI_NAMES = {'out_dir': '--out'} # Python parameter names a message gives without a value
