@@ -575,6 +575,7 @@ def analysis_blocks(summary:dict, # what `expressions.analyze` returns (summary.
     glance = [['frames analysed', str(s['frames'])], ['frames with a face', f"{s['face_frames']} ({_pct(s['face_frames'] / max(s['frames'], 1))})"],
               ['length', f"{s['duration_s']:.2f} s" + (f" at {s['fps']:.2f} fps" if s.get('fps') else '')],
               ['frame size', f"{s['width']} x {s['height']} pixels"],
+              ['frames to trust', ', '.join(f"{n} {k.replace('_', ' ')}" for k, n in s['status'].items()) + ' (see meta.csv)'],
               ['smile frames', f"{smile['frames']} ({_pct(smile['share_of_face_frames'])} of the frames with a face), in {len(smile['episodes'])} episodes"],
               ['expression score', '–' if score is None else f"{score:.1f} of 100"],
               ['expressiveness', '–' if ex.get('score') is None else f"{ex['score']:.1f} ({ex['level']})"]]
