@@ -5,6 +5,7 @@
 # %% ../nbs/13_cli.ipynb #2f778055
 from __future__ import annotations
 import argparse, re, sys
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from .errors import FacemimicError, OptionError
@@ -27,13 +28,24 @@ CLI_SWITCHES = {'mirror=True': '--mirror', 'cache=False': '--no-cache', 'video=F
 CLI_NAMES = {'out_dir': '--out'} # Python parameter names a message gives without a value
 _PER_CLIP = {'start_s': '--reference-start/--imitation-start', 'end_s': '--reference-end/--imitation-end'} # compare has one per clip
 
+@lru_cache(maxsize=None)
+def _flags_of(command:str|None)->frozenset|None:
+    "The option strings of a subcommand of `facemimic` (None for no or an unknown command: every flag counts as there)."
+    if command is None: return None
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices.get(command)
+    return None if sub is None else frozenset(sub._option_string_actions)
+
 def cli_words(text:str, # a message written for Python users
-              command:str|None=None, # the subcommand that shows it (`compare` names its per-clip flags)
+              command:str|None=None, # the subcommand that shows it: only its flags are named (`compare`: its per-clip ones)
              )->str: # the same message with command-line flags for the keywords
     "A message's Python keywords (`reference_neutral=`, `mirror=True`, `every=0`, ...) as the command line's flags."
-    for kw, flag in CLI_SWITCHES.items(): text = re.sub(rf'\b{re.escape(kw)}(?!\w)', flag, text)
+    known = _flags_of(command)
+    usable = lambda flag: known is None or all(f in known for f in re.findall(r'--[\w-]+', flag)) # the command has that flag
+    for kw, flag in CLI_SWITCHES.items():
+        if usable(flag): text = re.sub(rf'\b{re.escape(kw)}(?!\w)', flag, text)
+        else: text = re.sub(rf'\s*\({re.escape(kw)}\)', '', text) # a hint in brackets this command has no flag for
     for name, flag in CLI_NAMES.items(): text = re.sub(rf'\b{name}\b(?!=)', flag, text)
-    flags = dict(CLI_FLAGS, **(_PER_CLIP if command == 'compare' else {}))
+    flags = {k: f for k, f in dict(CLI_FLAGS, **(_PER_CLIP if command == 'compare' else {})).items() if usable(f)}
     value = r"""(?:'([^']*)'|"([^"]*)"|([^\s,;:)]*?))(?=\.?(?:[\s,;:)]|$))""" # quoted, or up to a space, comma, colon, bracket or final full stop
     def flag(m):
         v = next((g for g in m.groups()[1:] if g), '')
@@ -108,7 +120,7 @@ def _compare_many(args)->int:
                                                    for _, r in table.iterrows()]
         widths = [max(len(c[k]) for c in cells) for k in range(len(cols))]
         for c in cells: print('  '.join(v.ljust(w) for v, w in zip(c, widths)) + '  ' + c[-1])
-    if not args.json:
+    if not (args.json or args.quiet): # each ranked imitation's own warnings; one that was not ranked is always said
         for r in results: failed += [f"{Path(str(r.imitation.path)).name}: {cli_words(w, 'compare')}" for w in r.warnings]
     for line in failed: print(f"warning: {line}", file=sys.stderr)
     if args.out and not args.quiet and not args.json:
