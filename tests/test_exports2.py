@@ -128,3 +128,9 @@ def test_compare_several_as_json():
     rows = json.loads(out)
     assert rc == 0 and [r['rank'] for r in rows] == [1, 2] and rows[0]['imitation'] == 'single_face_smile.mp4' and err == ''
     assert rows[0]['score'] > rows[1]['score'] and 'report' not in rows[0] # no --out: no report folders
+
+def test_package_analyze_writes_the_page(tmp_path):
+    "`facemimic.analyze` is `expressions.analyze` with the summary page, as from the command line."
+    import facemimic
+    summary = facemimic.analyze(sample_path('astronaut.png'), tmp_path, video=False)
+    assert summary['files']['page'] == 'summary.html' and (tmp_path/'summary.html').read_text().startswith('<!DOCTYPE html>')
