@@ -331,7 +331,7 @@ def _is_local(ip:str)->bool:
     "Whether `ip` is this computer only (loopback); `OptionError` when it is not an IP address."
     if ip == 'localhost': return True
     try: return ipaddress.ip_address(ip).is_loopback
-    except ValueError: raise OptionError(f"--ip {ip}: give an IP address, such as 127.0.0.1 (this computer only, the default) "
+    except ValueError: raise OptionError(f"ip={ip!r}: give an IP address, such as 127.0.0.1 (this computer only, the default) "
                                          "or 0.0.0.0 (every address of this computer, to share the app on your network).") from None
 
 def _capped_kernel_manager():
@@ -362,7 +362,7 @@ def voila_command(port:int=8866, # port to serve on (0: a free one)
     "The command that serves the app with Voilà."
     if not APP_NOTEBOOK.is_file(): raise OptionError(f"The app notebook {APP_NOTEBOOK} is missing: reinstall facemimic.")
     local = _is_local(ip)
-    if not local and not token: raise OptionError(f"--ip {ip} lets other computers reach the app: give a token.")
+    if not local and not token: raise OptionError(f"ip={ip!r} lets other computers reach the app: give a token (token=).")
     port = port or free_port(ip)
     cull_s = max(1, round(idle_minutes * 60))
     return ([sys.executable, '-m', 'voila', str(APP_NOTEBOOK), f'--port={port}', f'--Voila.ip={ip}',

@@ -631,15 +631,15 @@ def _write_png(fig, path:Path):
     atomic_write(path, lambda tmp: fig.savefig(tmp, format='png', dpi=110), suffix='.png'); plt.close(fig)
 
 ANALYZE_FILES = ('frames.csv', 'seconds.csv', 'expressions.xlsx', 'landmarks68.csv', 'landmarks478.csv', 'meta.csv', 'pca.png',
-                 'annotated.mp4', 'annotated.png', 'summary.json') # what `analyze` may write into its folder
+                 'annotated.mp4', 'annotated.png', 'summary.json', 'summary.html') # what `analyze` may write into its folder
 
 def _out_dir(out_dir, create:bool=False)->Path:
     "Check (and with `create`, make) the output folder."
     out = Path(out_dir).expanduser()
-    if out.exists() and not out.is_dir(): raise OptionError(f"--out {out} is a file: give a folder to write the results into.")
+    if out.exists() and not out.is_dir(): raise OptionError(f"out_dir {out} is a file: give a folder to write the results into.")
     if create:
         try: out.mkdir(parents=True, exist_ok=True)
-        except OSError as e: raise OptionError(f"--out {out}: the folder could not be created ({e.strerror}): give a folder you can write to.") from None
+        except OSError as e: raise OptionError(f"out_dir {out}: the folder could not be created ({e.strerror}): give a folder you can write to.") from None
     return out
 
 # %% ../nbs/08_expressions.ipynb #3bc303a1
@@ -660,12 +660,13 @@ def analyze(media, # a video or image file
             model_path=None, # another face_landmarker.task
             progress:bool|None=None, # progress bar while extracting (None: for clips over 10 s)
             neutral_score:bool=False, # also write MediaPipe's `_neutral` score into frames.csv
+            writer=None, # called as `writer(out_dir, summary, track, frames)` after the files are written; returns {key: file name} it wrote (e.g. `report.write_analysis_page`)
            )->dict: # the summary (also written to summary.json)
     "Analyse one clip and write its tables, exports, annotated video, PCA plot and summary into `out_dir`."
     th = smile_thresholds(smile)
     if points not in (68, 478): raise OptionError(f"points={points!r}: give 68 or 478.")
     expressiveness_norms(norms) # check before the slow part
-    out = check_writable(out_dir, folder=True, files=ANALYZE_FILES, what='--out') # a mistake here fails before the slow part
+    out = check_writable(out_dir, folder=True, files=ANALYZE_FILES, what='out_dir') # a mistake here fails before the slow part
     track = extract(media, start_s, end_s, every, max_side, model_path=model_path, cache=cache, progress=progress)
     _out_dir(out, create=True)
     labels = label_frames(track, th, label_thresholds)
@@ -720,11 +721,14 @@ def analyze(media, # a video or image file
         'warnings': notes, 'versions': track.meta.get('versions', {}), 'model_sha256': track.meta.get('model_sha256'),
     }
     summary = json_ready(summary)
+    if writer is not None: summary['files'].update(writer(out, summary, track, frames))
     atomic_write(out/'summary.json', lambda tmp: Path(tmp).write_text(json.dumps(summary, indent=2, ensure_ascii=False)), suffix='.json')
     return summary
 
 # %% ../nbs/08_expressions.ipynb #a9ccd4a3
 def cmd_analyze(args, # parsed arguments of `facemimic analyze`
+                writer=None, # the summary page's writer (see `analyze`); `cli` passes `report.write_analysis_page`
+                words=None, # rewrites a warning for the command line (`cli` passes `cli.cli_words`); None: as written
                )->int: # exit status 0 (a user's mistake raises a `FacemimicError`)
     "Run `facemimic analyze MEDIA --out DIR`."
     norms = None
@@ -733,12 +737,12 @@ def cmd_analyze(args, # parsed arguments of `facemimic analyze`
         except ValueError: raise OptionError(f"--norms {args.norms}: give two numbers separated by a comma, e.g. --norms 8,12.") from None
     s = analyze(args.media, args.out, start_s=args.start, end_s=args.end, every=args.every, max_side=args.max_side, smile=args.smile,
                 norms=norms, video=not args.no_video, points=args.landmarks, mesh=args.mesh, cache=not args.no_cache,
-                model_path=args.model, progress=False if args.quiet else None)
+                model_path=args.model, progress=False if args.quiet else None, writer=writer)
     if not args.quiet:
         ex = s['expressiveness']
         level = f"expressiveness {ex['score']:.1f} ({ex['level']})" if ex.get('score') is not None else 'expressiveness n/a'
         score = s['expression_score']
         print(f"{s['frames']} frames, {s['face_frames']} with a face; {s['smile']['frames']} smile frames in {len(s['smile']['episodes'])} episodes; "
               f"expression score {score:.1f}; {level} -> {args.out}" if score is not None else f"{s['frames']} frames -> {args.out}", file=sys.stderr)
-        for w in s['warnings']: print(f"warning: {w}", file=sys.stderr)
+        for w in s['warnings']: print(f"warning: {words(w) if words else w}", file=sys.stderr)
     return 0

@@ -93,7 +93,7 @@ def _write_cache(track:FaceTrack, entry:Path, notes:list):
     try: save_track(track, entry)
     except OSError as e:
         notes.append(f"The cache entry {entry} could not be written ({e.strerror or type(e).__name__}): the result is fine, but the next run "
-                     "will extract again. Set FACEMIMIC_CACHE to a folder you can write to, or pass cache=False (--no-cache).")
+                     "will extract again. Set FACEMIMIC_CACHE to a folder you can write to, or pass cache=False.")
 
 def extract(source, # a video or image file
             start_s:float|None=None, # first time to analyse, seconds
