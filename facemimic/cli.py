@@ -34,9 +34,12 @@ def _neutral_option(value:str|None, flag:str):
 
 def cmd_compare(args, # parsed `facemimic compare` options
                )->int: # exit status
-    "facemimic compare REFERENCE IMITATION [--json] [--out DIR] [--mirror] [--expression X] [--reference-neutral N] [--imitation-neutral N]"
+    "facemimic compare REFERENCE IMITATION [--json] [--out DIR] [--video FILE.mp4] [--mirror] [--expression X] [--reference-neutral N] [--imitation-neutral N]"
     from facemimic.io import check_writable
     if args.out: check_writable(args.out, folder=True, files=REPORT_FILES, what='--out') # say so before the slow part
+    if args.video:
+        check_writable(args.video, what='--video')
+        if Path(args.video).suffix.lower() != '.mp4': raise OptionError(f"--video {args.video}: give a file name ending in .mp4.")
     from facemimic.compare import compare
     result = compare(args.reference, args.imitation, mirror=args.mirror, expression=args.expression,
                      reference_neutral=_neutral_option(args.reference_neutral, '--reference-neutral'),
@@ -48,6 +51,10 @@ def cmd_compare(args, # parsed `facemimic compare` options
         from facemimic.report import write_report
         written = write_report(result, args.out)
         if not args.quiet and not args.json: print(f"report written to {Path(args.out)}/ ({len(written)} files)", file=sys.stderr)
+    if args.video:
+        from facemimic.video import write_side_by_side
+        v = write_side_by_side(result, args.video)
+        if not args.quiet and not args.json: print(f"side-by-side video written to {v['path']} ({v['duration_s']:.1f} s: raw, then aligned)", file=sys.stderr)
     if args.json: print(result.to_json())
     elif not args.quiet:
         c = result.components
@@ -136,6 +143,7 @@ def build_parser()->argparse.ArgumentParser: # with every subcommand
     p.add_argument('imitation', help="video or image of the person's imitation (or a saved track .npz)")
     p.add_argument('--json', action='store_true', help='print the result as JSON on stdout')
     p.add_argument('--out', default=None, metavar='DIR', help='write the report (HTML, Markdown, text, JSON, CSV, PNGs) to DIR')
+    p.add_argument('--video', default=None, metavar='FILE.mp4', help='write reference and imitation side by side (raw, then aligned) as an H.264 mp4')
     p.add_argument('--mirror', action='store_true', help='the imitation was filmed with a selfie camera: swap its left and right')
     p.add_argument('--expression', default=None, help='optional hint: ' + ', '.join(EXPRESSIONS))
     for role in ('reference', 'imitation'):
