@@ -15,7 +15,7 @@ __all__ = ['REPORT_FILES', 'SMILE_PRESET_NAMES', 'cli_words', 'cmd_compare', 'cm
            'build_parser', 'main']
 
 # %% ../nbs/13_cli.ipynb #841334cd
-REPORT_FILES = ('report.html', 'report.md', 'report.txt', 'result.json', 'frames.csv', 'regions.csv') # what `report.write_report` writes, besides PNGs
+REPORT_FILES = ('report.html', 'report.md', 'report.txt', 'result.json', 'frames.csv', 'regions.csv', 'side-by-side.mp4') # what `report.write_report` writes, besides PNGs
 
 def cli_words(text:str, # a message written for Python users
              )->str: # the same message with command-line flags for the keywords

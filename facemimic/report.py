@@ -14,12 +14,12 @@ from .features import landmark_noise_cm
 from dataclasses import asdict, fields
 from .result import REGION_ACTIVE, SCORE_LEVELS, MimicResult, RegionResult
 from .advice import advice
-from .errors import OptionError, deprecated_alias
+from .errors import FacemimicError, OptionError, deprecated_alias
 from .plots import figure_pngs, score_colour
 
 # %% auto #0
-__all__ = ['COMPONENT_WORDS', 'PARAMETER_WORDS', 'comparison_frame_table', 'report_blocks', 'html_fragment', 'render_html',
-           'score_explanation_html', 'render_markdown', 'render_text', 'region_table', 'write_report']
+__all__ = ['COMPONENT_WORDS', 'PARAMETER_WORDS', 'VIDEO_FILE', 'comparison_frame_table', 'report_blocks', 'html_fragment',
+           'render_html', 'score_explanation_html', 'render_markdown', 'render_text', 'region_table', 'write_report']
 
 # %% ../nbs/10_report.ipynb #c5a48a88
 def comparison_frame_table(result:MimicResult, # a comparison
@@ -242,8 +242,15 @@ def _files_blocks(figure_titles:dict)->list:
     items += [f"{name}: figure '{title}'." for name, title in figure_titles.items()]
     return [('h2', 'Files in this folder'), ('list', items)]
 
+def _video_blocks(figures:dict)->list:
+    if not figures.get('video'): return [('h2', 'Side by side'), ('p', f"No side-by-side video: {figures['video_error']}")]
+    return [('h2', 'Side by side'), ('video', figures['video'], 'Reference and imitation side by side',
+             "First both clips play at their own time; then the imitation is re-timed to the reference along the DTW alignment, "
+             "so that matching moments play together. The dots are the face points, coloured by face region as in the figures; "
+             "the bar below each clip gives its time in seconds.")]
+
 def report_blocks(result:MimicResult, # a comparison
-                  figures:dict|None=None, # {figure name: file name} of the figures to show (None: none)
+                  figures:dict|None=None, # {figure name: file name} of the figures to show (None: none); 'video': the side-by-side mp4, 'video_error': why there is none
                  )->list: # blocks for `render_html`, `render_markdown`, `render_text`
     "The content of a report on `result`, as a list of blocks."
     figures = figures or {}
@@ -252,9 +259,10 @@ def report_blocks(result:MimicResult, # a comparison
               ('score', result.score, result.verdict)]
     todo = advice(result) # the rules of `advice`, as in the CLI, the app and the explorer
     if todo: blocks += [('h2', 'What to do'), ('list', todo)]
+    if figures.get('video') or figures.get('video_error'): blocks += _video_blocks(figures)
     blocks += _score_blocks(result) + _faces_blocks(result, figures) + _region_blocks(result, figures)
     blocks += _movement_blocks(result, figures) + _timing_blocks(result, figures) + _details_blocks(result)
-    blocks += _files_blocks({b[1]: b[2] for b in blocks if b is not None and b[0] == 'figure'})
+    blocks += _files_blocks({b[1]: b[2] for b in blocks if b is not None and b[0] in ('figure', 'video')})
     return [b for b in blocks if b is not None]
 
 # %% ../nbs/10_report.ipynb #6ce95062
@@ -279,6 +287,7 @@ td.long{overflow-wrap:anywhere;min-width:8em}
 .meter{display:inline-block;width:5em;height:.6em;background:#eee;border-radius:3px;margin-left:.4em;vertical-align:middle}
 .meter span{display:block;height:100%;border-radius:3px}
 figure{margin:1.5em 0;position:relative} figure img{display:block;max-width:100%;height:auto;border:1px solid #ddd;border-radius:4px}
+figure video{display:block;max-width:100%;height:auto;background:#000;border-radius:4px}
 .zoom{position:absolute;top:0;left:0;opacity:0;pointer-events:none}
 .zoom + label{display:block;cursor:zoom-in}
 .zoom:focus-visible + label img{outline:3px solid #1a73e8}
@@ -340,6 +349,11 @@ def html_fragment(blocks:list, # from `report_blocks`, or a part of them
         elif kind == 'p': body.append(f'<p>{_inline_html(b[1])}</p>')
         elif kind == 'list': body.append('<ul>' + ''.join(f'<li>{_inline_html(i)}</li>' for i in b[1]) + '</ul>')
         elif kind == 'table': body.append(_table_html(b[1], b[2]))
+        elif kind == 'video':
+            _, name, vtitle, caption = b
+            body.append(f'<figure class="video"><video controls muted playsinline preload="metadata" src="{html.escape(name)}" '
+                        f'aria-label="{html.escape(vtitle)}"></video><figcaption><b>{_inline_html(vtitle)}.</b> {_inline_html(caption)} '
+                        f'<span class="hint">(The file {html.escape(name)} beside this page; it plays on its own too.)</span></figcaption></figure>')
         elif kind == 'figure':
             _, name, ftitle, caption = b
             if name not in images: continue
@@ -358,7 +372,7 @@ def render_html(blocks:list, # from `report_blocks`
     title = next((f"{b[1]} ({b[2]})" for b in blocks if b[0] == 'title'), 'facemimic report')
     stamp = datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; img-src data:; style-src \'unsafe-inline\'">'
+            '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; img-src data:; media-src \'self\'; style-src \'unsafe-inline\'">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(title)}</title>'
             f'<style>{_CSS}</style></head><body>\n' + html_fragment(blocks, images) +
             f'\n<footer>Written by facemimic on {stamp}.</footer>\n</body></html>\n')
@@ -387,6 +401,7 @@ def render_markdown(blocks:list, # from `report_blocks`
             out += ['| ' + ' | '.join(_md_cell(h) for h in b[1]) + ' |', '|' + '---|' * len(b[1])]
             out += ['| ' + ' | '.join(_md_cell(c) for c in r) + ' |' for r in b[2]]
         elif kind == 'figure': out += [f'![{b[2]}]({b[1]})', '', f'*{b[2]}.* {b[3]}']
+        elif kind == 'video': out += [f'[{b[2]} ({b[1]})]({b[1]})', '', f'*{b[2]}.* {b[3]}']
         out.append('')
     return '\n'.join(out)
 
@@ -419,6 +434,7 @@ def render_text(blocks:list, # from `report_blocks`
         elif kind == 'list': out += [wrap(i, initial_indent='  - ', subsequent_indent='    ') for i in b[1]]
         elif kind == 'table': out += _text_table(b[1], [[str(c).replace('`', '') for c in r] for r in b[2]], width)
         elif kind == 'figure': out += [wrap(f'[Figure {b[1]}: {b[2]}] {b[3]}')]
+        elif kind == 'video': out += [wrap(f'[Video {b[1]}: {b[2]}] {b[3]}')]
         out.append('')
     return '\n'.join(out)
 
@@ -435,7 +451,7 @@ def _md_escape(s)->str:
 def _map_blocks(blocks:list, f)->list:
     "The blocks with `f` applied to every string in them (not figure file names)."
     g = lambda v: f(v) if isinstance(v, str) else [g(x) for x in v] if isinstance(v, (list, tuple)) else v
-    return [(b[0], b[1], *[g(v) for v in b[2:]]) if b[0] == 'figure' else (b[0], *[g(v) for v in b[1:]]) for b in blocks]
+    return [(b[0], b[1], *[g(v) for v in b[2:]]) if b[0] in ('figure', 'video') else (b[0], *[g(v) for v in b[1:]]) for b in blocks]
 
 def _markdown_safe(blocks:list)->list: return _map_blocks(blocks, _md_escape)
 def _text_safe(blocks:list)->list: return _map_blocks(blocks, lambda s: _CONTROL.sub(' ', s))
@@ -453,10 +469,13 @@ def _publish(tmp:Path, out:Path):
         os.rename(tmp, out); return
     for f in tmp.iterdir(): os.replace(f, out/f.name)
 
+VIDEO_FILE = 'side-by-side.mp4' # the side-by-side video `write_report` writes
+
 def write_report(result:MimicResult, # a comparison
                  directory, # folder to write into (made if missing; files of the same names are replaced)
                  dpi:int=100, # resolution of the PNG figures, pixels per inch
                  pngs:dict|None=None, # figures already drawn by `plots.figure_pngs` (None: draw them here)
+                 video:bool=True, # also write side-by-side.mp4 (`video.write_side_by_side`) and show it in report.html
                 )->dict: # {file name: Path written}
     "Write the report of `result` into `directory`: report.html, report.md, report.txt, result.json, frames.csv, regions.csv and the figures' PNGs."
     out = Path(directory).expanduser()
@@ -466,7 +485,12 @@ def write_report(result:MimicResult, # a comparison
     tmp.mkdir()
     try:
         pngs = {f'{name}.png': png for name, png in (figure_pngs(result, dpi) if pngs is None else pngs).items()}
-        blocks = report_blocks(result, {name.removesuffix('.png'): name for name in pngs})
+        figures = {name.removesuffix('.png'): name for name in pngs}
+        if video:
+            from facemimic.video import write_side_by_side
+            try: write_side_by_side(result, tmp/VIDEO_FILE); figures['video'] = VIDEO_FILE
+            except FacemimicError as e: figures['video_error'] = str(e)
+        blocks = report_blocks(result, figures)
         for name, png in pngs.items(): (tmp/name).write_bytes(png)
         (tmp/'report.html').write_text(render_html(blocks, pngs), encoding='utf-8')
         (tmp/'report.md').write_text(render_markdown(blocks), encoding='utf-8')
@@ -474,7 +498,7 @@ def write_report(result:MimicResult, # a comparison
         (tmp/'result.json').write_text(result.to_json(), encoding='utf-8')
         comparison_frame_table(result).to_csv(tmp/'frames.csv', index=False)
         region_table(result).to_csv(tmp/'regions.csv', index=False)
-        names = ['report.html', 'report.md', 'report.txt', 'result.json', 'frames.csv', 'regions.csv'] + list(pngs)
+        names = ['report.html', 'report.md', 'report.txt', 'result.json', 'frames.csv', 'regions.csv'] + list(pngs) + ([VIDEO_FILE] if 'video' in figures else [])
         _publish(tmp, out)
     finally:
         if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
