@@ -40,7 +40,7 @@ def report(tmp_path_factory):
     from facemimic.report import write_report
     from facemimic.video import mp4_info
     folder = tmp_path_factory.mktemp('video-report')/'report'
-    write_report(compare(sample_path('d0_smile.mp4'), sample_path('single_face_smile.mp4')), folder)
+    write_report(compare(sample_path('d0_smile.mp4'), sample_path('single_face_smile.mp4')), folder, pngs={}) # no figures: only the video is tested here
     return folder, mp4_info(folder/'side-by-side.mp4')
 
 @pytest.fixture(scope='module')
