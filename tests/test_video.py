@@ -79,3 +79,13 @@ def test_bad_video_path(sample_media, tmp_path, bad):
     lines = user_lines(r.stderr)
     assert r.returncode == 2 and len(lines) == 1 and lines[0].startswith('facemimic compare: error: --video'), r.stderr
     assert 'Traceback' not in r.stderr and not r.stdout
+
+def test_mirrored_imitation_is_flipped(sample_media, result):
+    "With mirror=True the imitation's picture is flipped like its landmarks, so the dots stay on the face."
+    from facemimic.compare import compare
+    from facemimic.video import side_by_side_frames
+    mirrored = compare(sample_media/'d0_smile.mp4', sample_media/'single_face_smile.mp4', mirror=True)
+    plain, flipped = (next(side_by_side_frames(r, 'raw', height=128, overlay=False)) for r in (result, mirrored))
+    top = 30 # below the captions drawn on top of the panels
+    a, b = plain[top:128, 132:].astype(int), flipped[top:128, 132:][:, ::-1].astype(int)
+    assert np.abs(a - b).mean() < 2 < np.abs(a - plain[top:128, 132:][:, ::-1].astype(int)).mean()
