@@ -24,7 +24,8 @@ def analyze(media, # a video or image file
     return run(media, out_dir, **{'writer': write_analysis_page, **kwargs})
 
 _LAZY = {'FaceTrack': 'track', 'extract': 'extraction', 'load_track': 'track',
-         'compare': 'compare', 'load_result': 'compare', 'explore': 'explorer'}
+         'compare': 'compare', 'load_result': 'compare', 'explore': 'explorer',
+         'write_side_by_side': 'video'}
 
 def __getattr__(name):
     "The public names (`extract`, `compare`, `explore`, ...) are imported on first use."

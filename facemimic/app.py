@@ -266,6 +266,13 @@ class App:
         links = w.HTML('<b>Download:</b> ' + ' · '.join(self.downloads['links']) + note, layout=w.Layout(max_width='100%'))
         links.add_class('facemimic-downloads')
         parts = [summary, links]
+        video = self.downloads['folder']/'side-by-side.mp4' # written by the report
+        if video.is_file():
+            player = w.Video(value=video.read_bytes(), format='mp4', autoplay=False, loop=False, controls=True,
+                             layout=w.Layout(max_width='100%', height='auto'))
+            player.add_class('facemimic-video')
+            parts += [w.HTML('<h3>Side by side</h3><p style="color:#555">First both clips at their own time, then the imitation '
+                             're-timed to the reference along the DTW alignment.</p>'), player]
         if figures:
             pages = [w.VBox([w.Image(value=bytes(v), format='png', layout=w.Layout(max_width='100%', height='auto', object_fit='contain')),
                              w.HTML(_data_link(bytes(v), 'image/png', f'facemimic-{k}.png', 'the figure at full size (PNG)', 'facemimic-figure-link'))])

@@ -243,6 +243,9 @@ def page_trouble(page)->list:
     stderr = page.locator('[data-mime-type="application/vnd.jupyter.stderr"]')
     return found + [f'{stderr.count()} stderr output(s): {stderr.first.inner_text()[:300]!r}'] if stderr.count() else found
 
+VIDEO_PLAYS = """async v => { v.muted = true; await v.play(); const t0 = v.currentTime; await new Promise(r => setTimeout(r, 1200));
+  return {t0, t1: v.currentTime, width: v.videoWidth, error: v.error ? v.error.code : null}; }"""
+
 def test_app_on_a_phone_after_an_uncached_comparison(browser, sample_media, tmp_path, monkeypatch):
     "At 390 x 844: the page fits the screen, the buttons keep their words, and a comparison that runs MediaPipe shows no log."
     from facemimic.app import voila_command
@@ -282,6 +285,8 @@ def test_app_on_a_phone_after_an_uncached_comparison(browser, sample_media, tmp_
         assert not re.search(r'yaw -0\b', page.inner_text('body'))
         fit = phone_overflow(page, wrappers)
         assert fit['page'] <= fit['window'] and not fit['outside'], fit
+        played = page.eval_on_selector('video.facemimic-video', VIDEO_PLAYS) # the side-by-side video (ipywidgets.Video) plays
+        assert played['error'] is None and played['t1'] > played['t0'] + 0.3 and played['width'] > 0, played
         assert 'face_landmarker_graph' in server.log() # the logs went to the server's terminal
     finally:
         if page is not None: page.close()

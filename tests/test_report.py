@@ -18,7 +18,7 @@ from conftest import REPO
 CHROMIUM = Path('/usr/bin/chromium')
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run"]
-FILES = ['report.html', 'report.md', 'report.txt', 'result.json', 'frames.csv', 'regions.csv']
+FILES = ['report.html', 'report.md', 'report.txt', 'result.json', 'frames.csv', 'regions.csv', 'side-by-side.mp4']
 FIGURES = ['neutral', 'apex', 'superimposed', 'region_map', 'blendshapes', 'cost_matrix', 'timing']
 
 @pytest.fixture(scope='module')
