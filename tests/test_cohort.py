@@ -51,7 +51,7 @@ def test_sample_design(serial):
 def test_kill_and_resume(sample_media, tmp_path):
     "Killed after a few pairs, the same command completes the rest and leaves the finished pair files alone."
     clips = tmp_path/'clips'; clips.mkdir()
-    for name in SMILES + OTHERS: shutil.copy(sample_media/name, clips/name)
+    for name in SMILES + OTHERS[:1]: shutil.copy(sample_media/name, clips/name)
     out = tmp_path/'study'
     proc = subprocess.Popen(facemimic_command() + ['batch', '--pairs', 'all', str(clips), '--out', str(out), '--workers', '1', '--quiet'],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
@@ -63,14 +63,14 @@ def test_kill_and_resume(sample_media, tmp_path):
     finally:
         if proc.poll() is None: proc.kill(); proc.wait()
     done = {p.name: p.stat().st_mtime_ns for p in (out/'pairs').glob('*.json')}
-    assert 3 <= len(done) < 20, len(done)
+    assert 3 <= len(done) < 12, len(done)
     assert not (out/'scores.parquet').exists()
     r = run('batch', '--pairs', 'all', clips, '--out', out, '--workers', '1')
     assert r.returncode == 0, r.stderr
-    assert f"{len(done)} of 20 pairs already done: skipped" in r.stderr
+    assert f"{len(done)} of 12 pairs already done: skipped" in r.stderr
     assert {p.name: p.stat().st_mtime_ns for p in (out/'pairs').glob('*.json') if p.name in done} == done # not redone
     scores = pd.read_parquet(out/'scores.parquet')
-    assert len(scores) == 20 and (scores.status == 'ok').all()
+    assert len(scores) == 12 and (scores.status == 'ok').all()
     assert not [p for p in out.rglob('.*') if p.is_file()] # no temporary file left
 
 def test_local_cluster_gives_identical_scores(design, serial, tmp_path):
