@@ -73,6 +73,9 @@ def _write_table(df, out:Path):
 def cmd_extract(args, # parsed `facemimic extract` options
                )->int: # exit status
     "facemimic extract MEDIA --out FILE.csv|FILE.parquet|FILE.npz"
+    if Path(args.media).is_dir(): # a folder of clips: one Parquet dataset, partitioned by clip
+        from facemimic.cohort import cmd_extract_folder
+        return cmd_extract_folder(args)
     from facemimic.track import save_track
     from facemimic.extraction import extract
     out = Path(args.out)
@@ -127,13 +130,14 @@ def build_parser()->argparse.ArgumentParser: # with every subcommand
     parser.add_argument('--version', action='version', version=f"facemimic {metadata.version('facemimic')}")
     sub = parser.add_subparsers(dest='command', required=True, metavar='COMMAND')
     p = sub.add_parser('extract', help='landmarks, blendshapes and head pose of every frame, as a table')
-    p.add_argument('media', help='video or image file')
-    p.add_argument('--out', required=True, help='output table: .csv, .parquet, or .npz (a saved FaceTrack)')
+    p.add_argument('media', help='video or image file, or a folder of them')
+    p.add_argument('--out', required=True, help='output table: .csv, .parquet, or .npz (a saved FaceTrack); for a folder, DIR.parquet: one dataset partitioned by clip')
     _add_clip_options(p)
     p.add_argument('--every', type=int, default=1, help='analyse every n-th frame')
     p.add_argument('--max-side', type=int, default=None, help='shrink frames to this longer side first')
     p.add_argument('--model', default=None, help='another face_landmarker.task file')
     p.add_argument('--no-landmarks', action='store_true', help='leave the 478x3 landmark columns out of the table')
+    p.add_argument('--workers', type=int, default=None, metavar='N', help='for a folder: local processes (default: one per core)')
     p.add_argument('--no-cache', action='store_true', help='neither read nor write the extraction cache')
     p.add_argument('-q', '--quiet', action='store_true', help='no progress bar or summary')
     p.set_defaults(func=cmd_extract)

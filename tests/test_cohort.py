@@ -103,3 +103,16 @@ def test_corrupt_and_missing(design, sample_media, tmp_path):
     assert not (tmp_path/'out2').exists() # refused before anything was written
     r = run('batch', '--out', tmp_path/'out3')
     assert r.returncode == 2 and 'give one design' in r.stderr
+
+def test_extract_folder_to_dataset(sample_media, tmp_path):
+    "`facemimic extract DIR --out DIR.parquet`: one dataset, Hive-partitioned by clip, that pandas and dask.dataframe read as it is."
+    clips = tmp_path/'clips'; clips.mkdir()
+    for name in ('d18_pucker.mp4', 'd18_open_mouth.mp4'): shutil.copy(sample_media/name, clips/name)
+    r = run('extract', clips, '--out', tmp_path/'clips.parquet', '--no-landmarks', '--workers', '1')
+    assert r.returncode == 0, r.stderr
+    frames = pd.read_parquet(tmp_path/'clips.parquet')
+    assert frames.groupby('clip', observed=True).size().to_dict() == {'d18_open_mouth.mp4': 60, 'd18_pucker.mp4': 60}
+    dd = pytest.importorskip('dask.dataframe')
+    assert len(dd.read_parquet(tmp_path/'clips.parquet').compute()) == 120
+    r = run('extract', clips, '--out', tmp_path/'clips.csv')
+    assert r.returncode == 2 and 'ending in .parquet' in r.stderr
