@@ -120,7 +120,7 @@ def design_all_pairs(folder, # a folder or glob pattern of clips
     clips = [str(f.absolute()) for f in media_files(folder)]
     return pd.DataFrame([dict(reference=r, imitation=i) for r in clips for i in clips if r != i], columns=list(DESIGN_COLUMNS))
 
-# %% ../nbs/10a_cohort.ipynb #e2824320
+# %% ../nbs/10a_cohort.ipynb #36254118
 CLIP_GAP_S = 3600.0 # seconds added between two clips that one reused landmarker tracks
 _THREAD = threading.local() # each thread's reused backends: MediaPipe's landmarkers are not to be shared between threads
 
@@ -157,10 +157,17 @@ def worker_backend(model_path=None, # a Face Landmarker `.task` file (None: the 
     if found is None: found = _THREAD.backends = {}
     key = str(model_path or os.environ.get('FACEMIMIC_MODEL') or '')
     if key not in found:
-        import atexit
         found[key] = ReusedBackend(get_backend(model_path=model_path))
-        atexit.register(found[key].close) # before the interpreter tears MediaPipe down, or its finaliser complains
+        _at_exit(found[key].close)
     return found[key]
+
+def _at_exit(fn):
+    "Call `fn` as the interpreter exits, before the thread pools shut down (MediaPipe closes a landmarker through one)."
+    import concurrent.futures.thread # its exit hook (no more work for thread pools) is registered at import: before ours, so it runs after
+    try: threading._register_atexit(fn) # these run newest first
+    except (AttributeError, RuntimeError):
+        import atexit
+        atexit.register(fn)
 
 # %% ../nbs/10a_cohort.ipynb #8e144665
 def _cache_entry(path:str, backend)->str:
