@@ -79,6 +79,10 @@ def test_local_cluster_gives_identical_scores(design, serial, tmp_path):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host='127.0.0.1', dashboard_address='127.0.0.1:0') as cluster, \
          distributed.Client(cluster) as client:
         scores = batch(design, tmp_path/'dask', client=client, progress=False)
+        r = run('batch', design, '--out', tmp_path/'dask-cli', '--scheduler', cluster.scheduler_address) # the command line, on the same cluster
+    assert r.returncode == 0, r.stderr
+    assert any(l.startswith('Dask dashboard: http://127.0.0.1:') for l in user_lines(r.stderr)), user_lines(r.stderr)
+    assert pd.read_parquet(tmp_path/'dask-cli'/'scores.parquet').score.tolist() == serial[1].score.tolist()
     assert (scores.status == 'ok').all()
     assert scores.score.tolist() == serial[1].score.tolist()
     cols = [c for c in scores.columns if c.endswith('_score')]
