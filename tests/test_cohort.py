@@ -73,12 +73,17 @@ def test_kill_and_resume(sample_media, tmp_path):
     assert len(scores) == 12 and (scores.status == 'ok').all()
     assert not [p for p in out.rglob('.*') if p.is_file()] # no temporary file left
 
+def test_local_processes_give_identical_scores(design, serial, tmp_path):
+    from facemimic.cohort import batch
+    scores = batch(design, tmp_path/'processes', workers=2, progress=False)
+    assert scores.score.tolist() == serial[1].score.tolist()
+
 def test_local_cluster_gives_identical_scores(design, serial, tmp_path):
     distributed = pytest.importorskip('distributed')
     from facemimic.cohort import batch
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host='127.0.0.1', dashboard_address='127.0.0.1:0') as cluster, \
          distributed.Client(cluster) as client:
-        scores = batch(design, tmp_path/'dask', client=client, progress=False)
+        scores = batch(design, tmp_path/'dask', client=client, progress=False, cache=False) # cold: the Dask workers extract every clip
         r = run('batch', design, '--out', tmp_path/'dask-cli', '--scheduler', cluster.scheduler_address) # the command line, on the same cluster
     assert r.returncode == 0, r.stderr
     assert any(l.startswith('Dask dashboard: http://127.0.0.1:') for l in user_lines(r.stderr)), user_lines(r.stderr)
