@@ -11,7 +11,7 @@ from .errors import FacemimicError, OptionError
 from .vocab import EXPRESSIONS # plain data: --help stays fast
 
 # %% auto #0
-__all__ = ['REPORT_FILES', 'SMILE_PRESET_NAMES', 'cli_words', 'cmd_compare', 'cmd_extract', 'cmd_analyze', 'cmd_app',
+__all__ = ['REPORT_FILES', 'SMILE_PRESET_NAMES', 'cli_words', 'cmd_compare', 'cmd_extract', 'cmd_analyze', 'cmd_app', 'cmd_batch',
            'build_parser', 'main']
 
 # %% ../nbs/13_cli.ipynb #841334cd
@@ -80,6 +80,9 @@ def _write_table(df, out:Path):
 def cmd_extract(args, # parsed `facemimic extract` options
                )->int: # exit status
     "facemimic extract MEDIA --out FILE.csv|FILE.parquet|FILE.npz"
+    if Path(args.media).is_dir(): # a folder of clips: one Parquet dataset, partitioned by clip
+        from facemimic.cohort import cmd_extract_folder
+        return cmd_extract_folder(args)
     from facemimic.track import save_track
     from facemimic.extraction import extract
     out = Path(args.out)
@@ -116,6 +119,12 @@ def cmd_app(args, # parsed `facemimic app` options
     from facemimic.app import cmd_app
     return cmd_app(args)
 
+def cmd_batch(args, # parsed `facemimic batch` options
+             )->int: # exit status
+    "facemimic batch DESIGN.csv --out DIR [--workers N] [--scheduler ADDR] [--reports] [--retry-errors] (see `cohort.cmd_batch`)"
+    from facemimic.cohort import cmd_batch
+    return cmd_batch(args)
+
 def _add_run_options(p):
     "The options every command that extracts shares: the model, the cache, quiet."
     p.add_argument('--model', default=None, help='another face_landmarker.task file')
@@ -128,13 +137,14 @@ def build_parser()->argparse.ArgumentParser: # with every subcommand
     parser.add_argument('--version', action='version', version=f"facemimic {metadata.version('facemimic')}")
     sub = parser.add_subparsers(dest='command', required=True, metavar='COMMAND')
     p = sub.add_parser('extract', help='landmarks, blendshapes and head pose of every frame, as a table')
-    p.add_argument('media', help='video or image file')
-    p.add_argument('--out', required=True, help='output table: .csv, .parquet, or .npz (a saved FaceTrack)')
+    p.add_argument('media', help='video or image file, or a folder of them')
+    p.add_argument('--out', required=True, help='output table: .csv, .parquet, or .npz (a saved FaceTrack); for a folder, DIR.parquet: one dataset partitioned by clip')
     _add_clip_options(p)
     p.add_argument('--every', type=int, default=1, help='analyse every n-th frame')
     p.add_argument('--max-side', type=int, default=None, help='shrink frames to this longer side first')
     p.add_argument('--model', default=None, help='another face_landmarker.task file')
     p.add_argument('--no-landmarks', action='store_true', help='leave the 478x3 landmark columns out of the table')
+    p.add_argument('--workers', type=int, default=None, metavar='N', help='for a folder: local processes (default: one per core)')
     p.add_argument('--no-cache', action='store_true', help='neither read nor write the extraction cache')
     p.add_argument('-q', '--quiet', action='store_true', help='no progress bar or summary')
     p.set_defaults(func=cmd_extract)
@@ -173,6 +183,21 @@ def build_parser()->argparse.ArgumentParser: # with every subcommand
     p.add_argument('--no-browser', action='store_true', help="don't open a browser")
     p.add_argument('--print-command', action='store_true', help='print the voila command instead of running it')
     p.set_defaults(func=cmd_app)
+    p = sub.add_parser('batch', help='a cohort study: every pair of a design compared, in parallel, as one table',
+                       description='Compare every pair of a design (a CSV with reference and imitation columns) and write scores.parquet, '
+                       'scores.csv, summary.html, pairs/ and tracks/ into DIR. Running it again skips the pairs already done.')
+    p.add_argument('design', nargs='?', metavar='DESIGN.csv', help='one row per comparison: reference, imitation, optional mirror, expression, '
+                   'reference_neutral, imitation_neutral; other columns are carried through')
+    p.add_argument('--out', required=True, metavar='DIR', help='folder for the results (made if missing)')
+    p.add_argument('--reference', default=None, metavar='REF', help='instead of a design: this reference clip ...')
+    p.add_argument('--imitations', default=None, metavar='DIR_OR_GLOB', help='... against every clip of this folder or pattern')
+    p.add_argument('--pairs', nargs=2, default=None, metavar=('all', 'DIR'), help='instead of a design: every clip of DIR against every other')
+    p.add_argument('--workers', type=int, default=None, metavar='N', help='local processes (default: one per core)')
+    p.add_argument('--scheduler', default=None, metavar='ADDR', help='run on the Dask cluster at this address (tcp://host:8786)')
+    p.add_argument('--reports', action='store_true', help='also write a report folder per pair into DIR/reports/')
+    p.add_argument('--retry-errors', action='store_true', help='run again the pairs that failed before')
+    _add_run_options(p)
+    p.set_defaults(func=cmd_batch)
     return parser
 
 
