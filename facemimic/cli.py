@@ -12,7 +12,7 @@ from .vocab import EXPRESSIONS # plain data: --help stays fast
 
 # %% auto #0
 __all__ = ['REPORT_FILES', 'SMILE_PRESET_NAMES', 'cli_words', 'cmd_compare', 'cmd_extract', 'cmd_analyze', 'cmd_app',
-           'build_parser', 'main']
+           'cmd_segment', 'cmd_cut', 'build_parser', 'main']
 
 # %% ../nbs/13_cli.ipynb #841334cd
 REPORT_FILES = ('report.html', 'report.md', 'report.txt', 'result.json', 'frames.csv', 'regions.csv') # what `report.write_report` writes, besides PNGs
@@ -109,6 +109,18 @@ def cmd_app(args, # parsed `facemimic app` options
     from facemimic.app import cmd_app
     return cmd_app(args)
 
+def cmd_segment(args, # parsed `facemimic segment` options
+               )->int: # exit status
+    "facemimic segment RECORDING [--out FILE.csv|FILE.json] (see `episodes.cmd_segment`)"
+    from facemimic.episodes import cmd_segment
+    return cmd_segment(args)
+
+def cmd_cut(args, # parsed `facemimic cut` options
+           )->int: # exit status
+    "facemimic cut RECORDING --episodes FILE --out DIR (see `episodes.cmd_cut`)"
+    from facemimic.episodes import cmd_cut
+    return cmd_cut(args)
+
 def _add_run_options(p):
     "The options every command that extracts shares: the model, the cache, quiet."
     p.add_argument('--model', default=None, help='another face_landmarker.task file')
@@ -165,6 +177,21 @@ def build_parser()->argparse.ArgumentParser: # with every subcommand
     p.add_argument('--no-browser', action='store_true', help="don't open a browser")
     p.add_argument('--print-command', action='store_true', help='print the voila command instead of running it')
     p.set_defaults(func=cmd_app)
+    p = sub.add_parser('segment', help='find the expression episodes (and speech) of a long recording',
+                       description='Find every expression episode of a long recording and write them as an episodes file (CSV or JSON).')
+    p.add_argument('recording', help='video of the recording (or its saved track .npz)')
+    p.add_argument('--out', default=None, metavar='FILE', help='episodes file, .csv or .json (default: RECORDING.episodes.csv beside it)')
+    p.add_argument('--min-activation', type=float, default=0.7, metavar='A', help='smallest peak activation of an episode (default 0.7)')
+    _add_run_options(p)
+    p.set_defaults(func=cmd_segment)
+    p = sub.add_parser('cut', help="write each episode of a recording as its own clip",
+                       description='Write each expression episode of a recording as its own H.264 clip, with a margin, and clips.csv listing them.')
+    p.add_argument('recording', help='video of the recording')
+    p.add_argument('--episodes', default=None, metavar='FILE', help='episodes file (default: RECORDING.episodes.csv beside it)')
+    p.add_argument('--out', required=True, metavar='DIR', help='folder to write the clips into')
+    p.add_argument('--margin', type=float, default=0.5, metavar='S', help='seconds kept before each onset and after each offset (default 0.5)')
+    p.add_argument('-q', '--quiet', action='store_true', help='no summary')
+    p.set_defaults(func=cmd_cut)
     return parser
 
 
