@@ -79,3 +79,25 @@ def test_long_recording_of_real_clips():
     B.speed = lambda track: {}
     res = B.evaluate(track, truth)
     assert res['found'] >= 13 and res['label_ok'] >= 11 and res['false_per_min'] <= 7, res
+
+def test_annotator_controller(tmp_path):
+    "The annotation UI from Python: accept a suggestion, move a boundary, relabel, save; opening again restores it."
+    pytest.importorskip('ipywidgets'); pytest.importorskip('jupyter_bokeh')
+    from facemimic.extraction import extract
+    from facemimic.annotate import Annotator, annotate
+    track = extract(sample_path('d19_smiles.mp4'))
+    side = tmp_path/'d19.mp4.episodes.csv'
+    ann = Annotator(track, path=side, annotator='rater 2')
+    e = ann.current; onset = e.onset_frame
+    ann.accept(); assert e.status == 'accepted'
+    ann.go_to(onset + 3); ann.set_onset(); assert e.onset_frame == onset + 3 and e.status == 'edited'
+    ann.key('3'); assert e.label == 'frown' and e.suggested_label == 'smile'
+    assert ann.boxes.data['label'] == ['frown'] and abs(ann.boxes.data['left'][0] - (e.onset_s - track.timestamps[0])) < 1e-9
+    if ann.keys is not None: # the key box: a key press from the browser runs the same controller
+        ann.keys.key = 'Delete'; ann.keys.presses += 1
+        assert len(ann.episodes) == 0
+        ann.add(onset + 3, e.offset_frame, 'frown')
+    ann.save()
+    again = annotate(track, path=side)
+    assert again.episodes == ann.episodes and again.name.value == 'rater 2'
+    ann.close(); again.close()
