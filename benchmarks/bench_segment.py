@@ -101,7 +101,7 @@ def build_recording(media:Path, out_dir:Path)->tuple:
 
 def _overlap(a0, a1, b0, b1)->int: return max(0, min(a1, b1) - max(a0, b0))
 
-def evaluate(track, truth:dict, json_out=None)->dict:
+def evaluate(track, truth:dict, json_out=None, compare_dir=None)->dict:
     "Match suggested episodes to the labelled ones and print the figures against the issue's targets."
     from facemimic.episodes import segment_recording
     t0 = time.perf_counter(); eps = segment_recording(track); took = time.perf_counter() - t0
@@ -114,7 +114,7 @@ def evaluate(track, truth:dict, json_out=None)->dict:
         hit = best is not None and ov >= 0.5 * min(b - a + 1, found[best].offset_frame - found[best].onset_frame + 1)
         row = dict(id=t['id'], label=t['label'], first=a, last=b, found=bool(hit))
         if hit:
-            e = found[best]; used.add(best); k = t['source_fps'] / FPS # recording frames -> source frames
+            e = found[best]; row['episode'] = eps.items.index(e); used.add(best); k = t['source_fps'] / FPS # recording frames -> source frames
             row.update(onset=e.onset_frame, offset=e.offset_frame, onset_error=(e.onset_frame - a) * k, offset_error=(e.offset_frame - b) * k,
                        suggested=e.label, label_ok=e.label in TRUTH_LABELS[t['label']], confidence=e.confidence)
             row['within5'] = abs(row['onset_error']) <= 5 and abs(row['offset_error']) <= 5
@@ -145,8 +145,27 @@ def evaluate(track, truth:dict, json_out=None)->dict:
           f"on speech {res['false_speech']} in {speech_min:.2f} min = {res['false_per_min_speech']:.1f}/min (target <= 1/min)")
     print(f"speech stretches marked: {sum(e.kind == 'speech' for e in eps)}, share of their frames inside speech pieces {res['speech_marked']:.2f}")
     res.update(speed(track))
+    if compare_dir is not None: res.update(compare_episodes(track, eps, truth, rows, compare_dir))
     if json_out: Path(json_out).write_text(json.dumps(dict(results=res, episodes=rows), indent=1, default=float))
     return res
+
+def compare_episodes(track, eps, truth:dict, rows:list, folder:Path)->dict:
+    "Score each found labelled episode against d0's smile, once from the recording (`imitation_episode=`) and once as the clip `cut_episodes` writes."
+    from facemimic.compare import compare
+    from facemimic.episodes import cut_episodes
+    from facemimic.media import sample_path
+    rec, ref, cache = Path(track.meta['path']), sample_path('d0_smile.mp4'), folder/'cache'
+    found = [r for r in rows if r['found']]
+    clips = dict(zip([r['episode'] for r in found], cut_episodes(rec, eps.__class__([eps[r['episode']] for r in found], eps.info), folder/'clips')))
+    diffs = []
+    for r, (k, clip) in zip(found, clips.items()):
+        a = compare(ref, rec, imitation_episode=eps.clip(r['episode']), cache_dir=cache, progress=False).score
+        b = compare(ref, clip, cache_dir=cache, progress=False).score
+        diffs.append(a - b); r['score_recording'], r['score_cut'] = a, b
+    d = np.abs(diffs)
+    print(f"compare(d0 smile, recording, imitation_episode=...) vs the cut clip: {int((d <= 2).sum())}/{len(d)} within 2 points "
+          f"(max |difference| {d.max():.2f}, median {np.median(d):.2f})")
+    return dict(compare_within2=int((d <= 2).sum()), compare_n=len(d), compare_max_diff=float(d.max()), compare_median_diff=float(np.median(d)))
 
 def speed(track, minutes:float=30.0)->dict:
     "Time `segment_recording` on a track of `minutes` made by tiling the real track's arrays (no video)."
@@ -166,6 +185,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--media'); ap.add_argument('--data'); ap.add_argument('--json')
     ap.add_argument('--build-only', action='store_true', help='only write the recording and extract its track')
+    ap.add_argument('--no-compare', action='store_true', help='skip comparing episodes from the recording with their cut clips (extracts them once)')
     args = ap.parse_args()
     media, data = media_dir(args.media), data_dir(args.data)/'segment'
     rec, truth = build_recording(media, data)
@@ -174,6 +194,6 @@ def main():
     t0 = time.perf_counter(); track = extract(rec, cache_dir=data/'cache', progress=False)
     print(f"track: {track} ({time.perf_counter() - t0:.1f} s, cached after the first run)")
     if args.build_only: return
-    evaluate(track, truth, args.json)
+    evaluate(track, truth, args.json, None if args.no_compare else data)
 
 if __name__ == '__main__': main()

@@ -22,9 +22,9 @@ from .vocab import EXPRESSIONS, EXPRESSIVE_LABELS, LABELS
 __all__ = ['CHUNK_S', 'BASELINE_S', 'BLOCK_S', 'REST_PERCENTILE', 'BACKGROUND_PERCENTILE', 'BACKGROUND_FACTOR', 'MIN_ACTIVATION',
            'MIN_EPISODE_S', 'MERGE_GAP_S', 'SPLIT_VALLEY', 'SPEECH_HZ', 'SPEECH_WINDOW_S', 'SPEECH_CYCLE',
            'SPEECH_ALLOWANCE', 'MIN_SPEECH_S', 'DEAD_ZONE', 'SMOOTH_S', 'SPEECH_CHANNELS', 'KINDS', 'SUGGESTED_FROM',
-           'MOVED_RISE', 'COLUMNS', 'SIDECAR', 'join_tracks', 'cut_episodes', 'cmd_segment', 'cmd_cut', 'Activity',
-           'recording_activity', 'Episode', 'segment_recording', 'EpisodeClip', 'Episodes', 'sidecar_path',
-           'load_episodes', 'frame_labels', 'agreement']
+           'MOVED_RISE', 'COLUMNS', 'SIDECAR', 'join_tracks', 'Activity', 'recording_activity', 'Episode',
+           'segment_recording', 'EpisodeClip', 'Episodes', 'sidecar_path', 'load_episodes', 'frame_labels', 'agreement',
+           'cut_episodes', 'cmd_segment', 'cmd_cut']
 
 # %% ../nbs/08a_episodes.ipynb #52d8ab34
 def join_tracks(tracks:list, # `FaceTrack`s of consecutive clips, in order
@@ -40,71 +40,6 @@ def join_tracks(tracks:list, # `FaceTrack`s of consecutive clips, in order
     return tracks[0].replace(timestamps=np.arange(n) / fps, frame_index=np.arange(n), landmarks=cat('landmarks'), blendshapes=cat('blendshapes'),
                              matrices=cat('matrices'), pose=cat('pose'), face_mask=cat('face_mask'), face_count=cat('face_count'), bbox=cat('bbox'),
                              crops=cat('crops'), meta=meta)
-
-def _safe(label:str)->str: return ''.join(ch if ch.isalnum() or ch in '-_' else '-' for ch in label) or 'episode'
-
-def cut_episodes(recording, # the recording's video file
-                 episodes:Episodes, # its episodes (e.g. `load_episodes(recording)`)
-                 out_dir, # folder to write the clips into (made if missing)
-                 margin_s:float=0.5, # seconds kept before each onset and after each offset
-                 kinds:tuple=('expression',), # which kinds of stretches to cut
-                )->list: # the clips written, in episode order
-    "Write each episode as its own H.264 clip with a margin (`episode_03_smile.mp4`), and `clips.csv` listing them."
-    from facemimic.media import Clip, probe
-    from facemimic.io import check_writable
-    from facemimic.expressions import write_video
-    import pandas as pd
-    if not (isinstance(margin_s, (int, float)) and 0 <= margin_s <= 60): raise OptionError(f"margin={margin_s!r}: give seconds from 0 to 60.")
-    info = probe(recording)
-    if info.kind != 'video': raise MediaError(f"{Path(recording).name} is a photo: cut episodes out of a video recording.")
-    chosen = [(i, e) for i, e in enumerate(episodes) if e.kind in kinds]
-    names = [f"episode_{i:02d}_{_safe(e.label)}.mp4" for i, e in chosen]
-    out = check_writable(out_dir, folder=True, files=tuple(names) + ('clips.csv',), what='--out')
-    out.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for (i, e), name in zip(chosen, names):
-        start = max(0.0, e.onset_s - margin_s); end = e.offset_s + margin_s
-        frames = (f.image for f in Clip(recording, start, end) if f.image is not None)
-        atomic_write(out/name, lambda tmp: write_video(frames, tmp, info.fps), suffix='.mp4')
-        rows.append(dict(file=name, episode=i, kind=e.kind, label=e.label, start_s=round(start, 6), end_s=round(end, 6),
-                         onset_s=e.onset_s, apex_s=e.apex_s, offset_s=e.offset_s))
-    atomic_write(out/'clips.csv', lambda tmp: csv_safe(pd.DataFrame(rows, columns=['file', 'episode', 'kind', 'label', 'start_s', 'end_s', 'onset_s', 'apex_s', 'offset_s'])).to_csv(tmp, index=False), suffix='.csv')
-    return [out/n for n in names]
-
-def _recording_track(path, args)->FaceTrack:
-    "The track of a recording: a saved track (.npz) as it is, a video extracted (cached)."
-    p = Path(path)
-    if p.suffix.lower() == '.npz':
-        from facemimic.track import load_track
-        return load_track(p)
-    from facemimic.extraction import extract
-    return extract(p, model_path=getattr(args, 'model', None), cache=not getattr(args, 'no_cache', False),
-                   progress=False if getattr(args, 'quiet', False) else None)
-
-def cmd_segment(args, # parsed `facemimic segment` options
-               )->int: # exit status 0 (a user's mistake raises a `FacemimicError`)
-    "Run `facemimic segment RECORDING [--out FILE]`: write the suggested episodes."
-    import sys
-    from facemimic.io import check_writable
-    out = Path(args.out) if args.out else sidecar_path(args.recording)
-    if out.suffix.lower() not in ('.csv', '.json'): raise OptionError(f"--out {out}: give a file ending in .csv or .json.")
-    if not Path(args.recording).exists(): raise MediaError(f"{args.recording} does not exist: give the path of a video recording (or its saved track .npz).")
-    check_writable(out, what='--out') # before the slow part
-    eps = segment_recording(_recording_track(args.recording, args), min_activation=args.min_activation)
-    eps.save(out)
-    if not args.quiet:
-        ex = eps.expressions()
-        print(f"{len(ex)} expression episodes ({', '.join(f'{l} {sum(e.label == l for e in ex)}' for l in dict.fromkeys(e.label for e in ex))}), "
-              f"{sum(e.kind == 'speech' for e in eps)} speech stretches -> {out}", file=sys.stderr)
-    return 0
-
-def cmd_cut(args, # parsed `facemimic cut` options
-           )->int: # exit status 0 (a user's mistake raises a `FacemimicError`)
-    "Run `facemimic cut RECORDING --episodes FILE --out DIR`: one clip per episode."
-    import sys
-    written = cut_episodes(args.recording, load_episodes(args.episodes or args.recording), args.out, margin_s=args.margin)
-    if not args.quiet: print(f"{len(written)} clips -> {Path(args.out)}/", file=sys.stderr)
-    return 0
 
 # %% ../nbs/08a_episodes.ipynb #ce54dce6
 CHUNK_S = 60.0 # seconds of track worked on at a time
@@ -595,7 +530,7 @@ def cut_episodes(recording, # the recording's video file
                  margin_s:float=0.5, # seconds kept before each onset and after each offset
                  kinds:tuple=('expression',), # which kinds of stretches to cut
                 )->list: # the clips written, in episode order
-    "Write each episode as its own H.264 clip with a margin (`episode_03_smile.mp4`), and `clips.csv` listing them."
+    "Write each episode as its own H.264 clip with a margin, not into the next episode (`episode_03_smile.mp4`), and `clips.csv` listing them."
     from facemimic.media import Clip, probe
     from facemimic.io import check_writable
     from facemimic.expressions import write_video
@@ -609,7 +544,7 @@ def cut_episodes(recording, # the recording's video file
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     for (i, e), name in zip(chosen, names):
-        start = max(0.0, e.onset_s - margin_s); end = e.offset_s + margin_s
+        start, end = episodes.clip_range(i, margin_s) # as `compare(imitation_episode=episodes.clip(i))` cuts it
         frames = (f.image for f in Clip(recording, start, end) if f.image is not None)
         atomic_write(out/name, lambda tmp: write_video(frames, tmp, info.fps), suffix='.mp4')
         rows.append(dict(file=name, episode=i, kind=e.kind, label=e.label, start_s=round(start, 6), end_s=round(end, 6),
