@@ -25,7 +25,7 @@ def test_annotator_in_jupyterlab(browser, tmp_path):
     page = None
     table = '.facemimic-annotate-table'
     def table_has(text:str):
-        page.wait_for_function("([s, t]) => { const e = document.querySelector(s); return e && e.innerText.includes(t); }", arg=[table, text], timeout=20_000)
+        page.wait_for_function("([s, t]) => { const e = document.querySelector(s); return e && e.innerText.includes(t); }", arg=[table, text], timeout=60_000)
     try:
         server.wait_ready('/api/status')
         page = browser.new_page(viewport={'width': 1400, 'height': 2200})
@@ -49,7 +49,7 @@ def test_annotator_in_jupyterlab(browser, tmp_path):
         table_has('pucker')
         shot(page, 'lab_annotator.png', '.jp-OutputArea-output >> nth=-1')
         page.click('.facemimic-annotate-save')
-        page.wait_for_function("() => document.querySelector('.facemimic-annotate-message').innerText.includes('saved')", timeout=20_000)
+        page.wait_for_function("() => document.querySelector('.facemimic-annotate-message').innerText.includes('saved')", timeout=60_000)
     finally:
         if page is not None: page.close()
         server.stop()
