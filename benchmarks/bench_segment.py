@@ -132,7 +132,7 @@ def evaluate(track, truth:dict, json_out=None, compare_dir=None)->dict:
     print(f"\n{'episode':22s} {'label':10s} {'frames':>9s} {'found':>9s} {'err (src frames)':>17s} suggested")
     for r in rows:
         print(f"{r['id']:22s} {r['label']:10s} {r['first']:4d}-{r['last']:<4d} " + (f"{r['onset']:4d}-{r['offset']:<4d} {r['onset_error']:+7.1f} {r['offset_error']:+7.1f}   {r['suggested']} ({r['confidence']:.2f})" if r['found'] else '     --'))
-    print(f"\nfalse episodes: " + ', '.join(f"{e.onset_frame}-{e.offset_frame} {e.label} ({e.confidence:.2f})" for e in false))
+    print("\nfalse episodes: " + ', '.join(f"{e.onset_frame}-{e.offset_frame} {e.label} ({e.confidence:.2f})" for e in false))
     res = dict(labelled=n, found=len(hits), within5=sum(r['within5'] for r in hits), label_ok=sum(r['label_ok'] for r in hits),
                false=len(false), false_per_min=len(false) / quiet_min, false_speech=len(in_speech), false_per_min_speech=len(in_speech) / max(speech_min, 1e-9),
                quiet_min=quiet_min, speech_min=speech_min, median_abs_error=float(np.median([abs(x) for r in hits for x in (r['onset_error'], r['offset_error'])] or [np.nan])),

@@ -457,7 +457,6 @@ def sidecar_path(recording, # the recording's video (or track) file
     return p.with_name(p.name + SIDECAR)
 
 def _episode(row:dict)->Episode:
-    kinds = {f.name: f.type for f in fields(Episode)}
     out = {}
     for k in COLUMNS:
         v = row.get(k)

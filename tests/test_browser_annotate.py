@@ -5,10 +5,9 @@ Uses the server and browser helpers of `test_browser.py`; skipped like it when C
 About 40 s with a warm extraction cache. Run alone: `pytest -q tests/test_browser_annotate.py`."""
 from __future__ import annotations
 import shutil, sys
-import pytest
 from test_browser import CHROMIUM, Server, browser, free_port, notebook, press, shot, pytestmark # noqa: F401 (the fixture and the skip)
 
-def test_annotator_in_jupyterlab(browser, tmp_path):
+def test_annotator_in_jupyterlab(browser, tmp_path): # noqa: F811 (the fixture of test_browser)
     from facemimic.media import sample_path
     from facemimic.extraction import extract
     from facemimic.episodes import load_episodes, segment_recording
