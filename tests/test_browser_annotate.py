@@ -39,6 +39,8 @@ def test_annotator_in_jupyterlab(browser, tmp_path): # noqa: F811 (the fixture o
         page.click('.facemimic-annotate-accept'); table_has('accepted')
         # move its onset: three frames on with the slider, then "onset here"
         press(page, '.facemimic-scrubber-slider .noUi-handle', *['ArrowRight'] * 3)
+        page.wait_for_function("([f]) => document.querySelector('.facemimic-status').innerText.includes('frame ' + f + ' ')",
+                               arg=[suggested.apex_frame + 3], timeout=60_000) # the kernel has the new frame before the button is clicked
         page.click('.facemimic-annotate-onset-here')
         table_has(f'{suggested.apex_frame + 3}–{suggested.offset_frame}')
         # relabel from the list, then with a key in the key box
