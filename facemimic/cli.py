@@ -11,11 +11,11 @@ from .errors import FacemimicError, OptionError
 from .vocab import EXPRESSIONS # plain data: --help stays fast
 
 # %% auto #0
-__all__ = ['REPORT_FILES', 'SMILE_PRESET_NAMES', 'cli_words', 'cmd_compare', 'cmd_extract', 'cmd_analyze', 'cmd_app', 'cmd_batch',
-           'build_parser', 'main']
+__all__ = ['REPORT_FILES', 'SMILE_PRESET_NAMES', 'cli_words', 'cmd_compare', 'cmd_extract', 'cmd_analyze', 'cmd_app',
+           'cmd_segment', 'cmd_cut', 'build_parser', 'main']
 
 # %% ../nbs/13_cli.ipynb #841334cd
-REPORT_FILES = ('report.html', 'report.md', 'report.txt', 'result.json', 'frames.csv', 'regions.csv', 'side-by-side.mp4') # what `report.write_report` writes, besides PNGs
+REPORT_FILES = ('report.html', 'report.md', 'report.txt', 'result.json', 'frames.csv', 'regions.csv') # what `report.write_report` writes, besides PNGs
 
 def cli_words(text:str, # a message written for Python users
              )->str: # the same message with command-line flags for the keywords
@@ -34,12 +34,9 @@ def _neutral_option(value:str|None, flag:str):
 
 def cmd_compare(args, # parsed `facemimic compare` options
                )->int: # exit status
-    "facemimic compare REFERENCE IMITATION [--json] [--out DIR] [--video FILE.mp4] [--mirror] [--expression X] [--reference-neutral N] [--imitation-neutral N]"
+    "facemimic compare REFERENCE IMITATION [--json] [--out DIR] [--mirror] [--expression X] [--reference-neutral N] [--imitation-neutral N]"
     from facemimic.io import check_writable
     if args.out: check_writable(args.out, folder=True, files=REPORT_FILES, what='--out') # say so before the slow part
-    if args.video:
-        check_writable(args.video, what='--video')
-        if Path(args.video).suffix.lower() != '.mp4': raise OptionError(f"--video {args.video}: give a file name ending in .mp4.")
     from facemimic.compare import compare
     result = compare(args.reference, args.imitation, mirror=args.mirror, expression=args.expression,
                      reference_neutral=_neutral_option(args.reference_neutral, '--reference-neutral'),
@@ -51,10 +48,6 @@ def cmd_compare(args, # parsed `facemimic compare` options
         from facemimic.report import write_report
         written = write_report(result, args.out)
         if not args.quiet and not args.json: print(f"report written to {Path(args.out)}/ ({len(written)} files)", file=sys.stderr)
-    if args.video:
-        from facemimic.video import write_side_by_side
-        v = write_side_by_side(result, args.video)
-        if not args.quiet and not args.json: print(f"side-by-side video written to {v['path']} ({v['duration_s']:.1f} s: raw, then aligned)", file=sys.stderr)
     if args.json: print(result.to_json())
     elif not args.quiet:
         c = result.components
@@ -80,9 +73,6 @@ def _write_table(df, out:Path):
 def cmd_extract(args, # parsed `facemimic extract` options
                )->int: # exit status
     "facemimic extract MEDIA --out FILE.csv|FILE.parquet|FILE.npz"
-    if Path(args.media).is_dir(): # a folder of clips: one Parquet dataset, partitioned by clip
-        from facemimic.cohort import cmd_extract_folder
-        return cmd_extract_folder(args)
     from facemimic.track import save_track
     from facemimic.extraction import extract
     out = Path(args.out)
@@ -119,11 +109,17 @@ def cmd_app(args, # parsed `facemimic app` options
     from facemimic.app import cmd_app
     return cmd_app(args)
 
-def cmd_batch(args, # parsed `facemimic batch` options
-             )->int: # exit status
-    "facemimic batch DESIGN.csv --out DIR [--workers N] [--scheduler ADDR] [--reports] [--retry-errors] (see `cohort.cmd_batch`)"
-    from facemimic.cohort import cmd_batch
-    return cmd_batch(args)
+def cmd_segment(args, # parsed `facemimic segment` options
+               )->int: # exit status
+    "facemimic segment RECORDING [--out FILE.csv|FILE.json] (see `episodes.cmd_segment`)"
+    from facemimic.episodes import cmd_segment
+    return cmd_segment(args)
+
+def cmd_cut(args, # parsed `facemimic cut` options
+           )->int: # exit status
+    "facemimic cut RECORDING --episodes FILE --out DIR (see `episodes.cmd_cut`)"
+    from facemimic.episodes import cmd_cut
+    return cmd_cut(args)
 
 def _add_run_options(p):
     "The options every command that extracts shares: the model, the cache, quiet."
@@ -137,14 +133,13 @@ def build_parser()->argparse.ArgumentParser: # with every subcommand
     parser.add_argument('--version', action='version', version=f"facemimic {metadata.version('facemimic')}")
     sub = parser.add_subparsers(dest='command', required=True, metavar='COMMAND')
     p = sub.add_parser('extract', help='landmarks, blendshapes and head pose of every frame, as a table')
-    p.add_argument('media', help='video or image file, or a folder of them')
-    p.add_argument('--out', required=True, help='output table: .csv, .parquet, or .npz (a saved FaceTrack); for a folder, DIR.parquet: one dataset partitioned by clip')
+    p.add_argument('media', help='video or image file')
+    p.add_argument('--out', required=True, help='output table: .csv, .parquet, or .npz (a saved FaceTrack)')
     _add_clip_options(p)
     p.add_argument('--every', type=int, default=1, help='analyse every n-th frame')
     p.add_argument('--max-side', type=int, default=None, help='shrink frames to this longer side first')
     p.add_argument('--model', default=None, help='another face_landmarker.task file')
     p.add_argument('--no-landmarks', action='store_true', help='leave the 478x3 landmark columns out of the table')
-    p.add_argument('--workers', type=int, default=None, metavar='N', help='for a folder: local processes (default: one per core)')
     p.add_argument('--no-cache', action='store_true', help='neither read nor write the extraction cache')
     p.add_argument('-q', '--quiet', action='store_true', help='no progress bar or summary')
     p.set_defaults(func=cmd_extract)
@@ -153,7 +148,6 @@ def build_parser()->argparse.ArgumentParser: # with every subcommand
     p.add_argument('imitation', help="video or image of the person's imitation (or a saved track .npz)")
     p.add_argument('--json', action='store_true', help='print the result as JSON on stdout')
     p.add_argument('--out', default=None, metavar='DIR', help='write the report (HTML, Markdown, text, JSON, CSV, PNGs) to DIR')
-    p.add_argument('--video', default=None, metavar='FILE.mp4', help='write reference and imitation side by side (raw, then aligned) as an H.264 mp4')
     p.add_argument('--mirror', action='store_true', help='the imitation was filmed with a selfie camera: swap its left and right')
     p.add_argument('--expression', default=None, help='optional hint: ' + ', '.join(EXPRESSIONS))
     for role in ('reference', 'imitation'):
@@ -183,21 +177,21 @@ def build_parser()->argparse.ArgumentParser: # with every subcommand
     p.add_argument('--no-browser', action='store_true', help="don't open a browser")
     p.add_argument('--print-command', action='store_true', help='print the voila command instead of running it')
     p.set_defaults(func=cmd_app)
-    p = sub.add_parser('batch', help='a cohort study: every pair of a design compared, in parallel, as one table',
-                       description='Compare every pair of a design (a CSV with reference and imitation columns) and write scores.parquet, '
-                       'scores.csv, summary.html, pairs/ and tracks/ into DIR. Running it again skips the pairs already done.')
-    p.add_argument('design', nargs='?', metavar='DESIGN.csv', help='one row per comparison: reference, imitation, optional mirror, expression, '
-                   'reference_neutral, imitation_neutral; other columns are carried through')
-    p.add_argument('--out', required=True, metavar='DIR', help='folder for the results (made if missing)')
-    p.add_argument('--reference', default=None, metavar='REF', help='instead of a design: this reference clip ...')
-    p.add_argument('--imitations', default=None, metavar='DIR_OR_GLOB', help='... against every clip of this folder or pattern')
-    p.add_argument('--pairs', nargs=2, default=None, metavar=('all', 'DIR'), help='instead of a design: every clip of DIR against every other')
-    p.add_argument('--workers', type=int, default=None, metavar='N', help='local processes (default: one per core)')
-    p.add_argument('--scheduler', default=None, metavar='ADDR', help='run on the Dask cluster at this address (tcp://host:8786)')
-    p.add_argument('--reports', action='store_true', help='also write a report folder per pair into DIR/reports/')
-    p.add_argument('--retry-errors', action='store_true', help='run again the pairs that failed before')
+    p = sub.add_parser('segment', help='find the expression episodes (and speech) of a long recording',
+                       description='Find every expression episode of a long recording and write them as an episodes file (CSV or JSON).')
+    p.add_argument('recording', help='video of the recording (or its saved track .npz)')
+    p.add_argument('--out', default=None, metavar='FILE', help='episodes file, .csv or .json (default: RECORDING.episodes.csv beside it)')
+    p.add_argument('--min-activation', type=float, default=0.7, metavar='A', help='smallest peak activation of an episode (default 0.7)')
     _add_run_options(p)
-    p.set_defaults(func=cmd_batch)
+    p.set_defaults(func=cmd_segment)
+    p = sub.add_parser('cut', help="write each episode of a recording as its own clip",
+                       description='Write each expression episode of a recording as its own H.264 clip, with a margin, and clips.csv listing them.')
+    p.add_argument('recording', help='video of the recording')
+    p.add_argument('--episodes', default=None, metavar='FILE', help='episodes file (default: RECORDING.episodes.csv beside it)')
+    p.add_argument('--out', required=True, metavar='DIR', help='folder to write the clips into')
+    p.add_argument('--margin', type=float, default=0.5, metavar='S', help='seconds kept before each onset and after each offset (default 0.5)')
+    p.add_argument('-q', '--quiet', action='store_true', help='no summary')
+    p.set_defaults(func=cmd_cut)
     return parser
 
 

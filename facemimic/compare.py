@@ -305,18 +305,34 @@ def compare(reference, # path of a video/image, a saved track (.npz), or a FaceT
             imitation_end:float|None=None, # where to stop in the imitation, seconds (None: at its end)
             reference_neutral=None, # reference's neutral: (first, last) frame numbers, a neutral clip or photo, or None (automatic)
             imitation_neutral=None, # imitation's neutral: (first, last) frame numbers, a neutral clip or photo, or None (automatic)
+            reference_episode=None, # one episode of a long reference recording, `Episodes.clip(i)`: its range and marked neutral
+            imitation_episode=None, # the same, for the imitation
             **extract_options, # passed to `extract` for paths (cache, model_path, max_side, ...)
            )->MimicResult: # the score, its components and reasons
     "Compare an imitation with a reference expression."
     if not isinstance(mirror, (bool, np.bool_)): raise OptionError(f"mirror={mirror!r}: give True (the imitation was filmed with a selfie camera) or False.")
     if expression is not None and expression not in EXPRESSION_HINTS:
         raise OptionError(f"expression={expression!r} is not known: use one of {', '.join(EXPRESSION_HINTS)}, or leave it out.")
+    episodes = {}
+    for role, ep in (('reference', reference_episode), ('imitation', imitation_episode)):
+        if ep is None: continue
+        if not all(hasattr(ep, k) for k in ('start_s', 'end_s', 'neutral_s')): raise OptionError(f"{role}_episode: give an episode as `Episodes.clip(i)` returns it.")
+        if (reference_start, reference_end, imitation_start, imitation_end)[(role == 'imitation') * 2:][:2] != (None, None):
+            raise OptionError(f"Give {role}_episode or {role}_start and {role}_end, not both.")
+        episodes[role] = dict(start_s=float(ep.start_s), end_s=float(ep.end_s), neutral_s=list(ep.neutral_s) if ep.neutral_s else None,
+                              label=getattr(ep, 'label', ''), number=getattr(ep, 'number', None))
+    if 'reference' in episodes: reference_start, reference_end = episodes['reference']['start_s'], episodes['reference']['end_s']
+    if 'imitation' in episodes: imitation_start, imitation_end = episodes['imitation']['start_s'], episodes['imitation']['end_s']
+    # a neutral stretch marked in the recording is the neutral clip, unless a neutral is given
+    if reference_neutral is None and episodes.get('reference', {}).get('neutral_s'): reference_neutral = _as_track(reference, *episodes['reference']['neutral_s'], 'reference neutral', extract_options)
+    if imitation_neutral is None and episodes.get('imitation', {}).get('neutral_s'): imitation_neutral = _as_track(imitation, *episodes['imitation']['neutral_s'], 'imitation neutral', extract_options)
     ref_t = _as_track(reference, reference_start, reference_end, 'reference', extract_options)
     imi_t = _as_track(imitation, imitation_start, imitation_end, 'imitation', extract_options)
     if mirror: imi_t = imi_t.mirror()
     params = dict(mirror=mirror, expression=expression, reference_start=reference_start, reference_end=reference_end,
                   imitation_start=imitation_start, imitation_end=imitation_end,
                   reference_neutral=_neutral_param(reference_neutral), imitation_neutral=_neutral_param(imitation_neutral),
+                  **{f'{role}_episode': ep for role, ep in episodes.items()},
                   **{k: v for k, v in extract_options.items() if isinstance(v, (int, float, str, bool, type(None)))})
     return compare_tracks(ref_t, imi_t, expression, _neutral(ref_t, reference_neutral, extract_options),
                           _neutral(imi_t, imitation_neutral, extract_options, mirror), params)

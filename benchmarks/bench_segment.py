@@ -1,0 +1,199 @@
+"""Segmenting long recordings (issue 18): episodes found, boundary error, label accuracy, false episodes per minute, speed.
+
+A long recording is built by concatenating real clips of `../shared/media` and `../shared/media/dev` with the
+imageio-ffmpeg binary: every file with labelled episodes (`validation_set.EPISODES` whose range comes from a
+`SOURCES.md`), each after one second of its own first frame held still, with speech clips (`validation_set.SPEECH`)
+in between. All pieces are resampled to 30 fps and padded to 480x480. The recording and its track live in the data
+folder (`$FACEMIMIC_VALIDATION_DIR` or `~/.cache/facemimic/validation`, subfolder `segment/`); nothing is copied into
+the repository.
+
+Measured, from `facemimic.episodes.segment_recording` on the recording's track:
+- found: a labelled episode is found when one suggested episode overlaps it (by at least half of the shorter of the two);
+  within ±5: its onset and offset are both within 5 frames of the labels, counted in the source clip's frames;
+- label accuracy: share of found episodes whose suggested label is the label's (open and brows are `surprise` in
+  `label_frames`' vocabulary; d18's smile with an open jaw may be either);
+- false episodes per minute: suggested expression episodes overlapping no labelled episode and no known unlabelled
+  expression (`validation_set.BLOCKERS`, d18's added frown), per minute of the rest of the recording (neutral and speech),
+  and separately per minute of the speech pieces;
+- speed: `segment_recording` on a 30-minute track made by tiling the recording's arrays, against the baseline of one
+  pass of `np.median` over its blendshapes (a floor of what any per-frame method costs).
+
+Targets (issue 18): >= 90 % found within ±5 frames, <= 1 false episode per minute, label accuracy >= 80 %, 30 min in < 5 s.
+Usage: python benchmarks/bench_segment.py [--media DIR] [--data DIR] [--json FILE]
+"""
+from __future__ import annotations
+import argparse, json, subprocess, sys, time
+from pathlib import Path
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from validation_set import EPISODES, SPEECH, BLOCKERS, data_dir, media_dir, file_sha, _key, _write_json, _read_json
+
+FPS, SIZE, HOLD_S = 30, 480, 1.0
+TRUTH_LABELS = {'smile': {'smile'}, 'pucker': {'pucker'}, 'open': {'surprise'}, 'brows': {'surprise'}, 'frown': {'frown'},
+                'smile+open': {'smile', 'surprise'}} # a label of SOURCES.md -> suggestions that count as right
+RECIPE = 1
+
+def labelled()->list:
+    "The episodes whose range comes from a SOURCES.md (not the ones the validation set added, nor speech-tied ones)."
+    return [e for e in EPISODES if not e.origin.startswith('added') and not e.file.startswith('dev/tpsmm')]
+
+def pieces()->list:
+    "[(kind, file, first, end)] in recording order: each labelled file whole, then a speech cut."
+    files = list(dict.fromkeys(e.file for e in labelled()))
+    speech = [s for s in SPEECH if s.id.endswith('1')]
+    out = []
+    for i, f in enumerate(files):
+        out.append(('episodes', f, 0, None))
+        if i < len(speech): out.append(('speech', speech[i].file, speech[i].first, speech[i].end))
+    return out
+
+def _ffmpeg()->str:
+    import imageio_ffmpeg
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+def _frame_count(path:Path)->int:
+    import cv2
+    cap = cv2.VideoCapture(str(path)); n = 0
+    while cap.grab(): n += 1
+    cap.release(); return n
+
+def _source_info(path:Path)->tuple:
+    import cv2
+    cap = cv2.VideoCapture(str(path)); fps = cap.get(cv2.CAP_PROP_FPS); cap.release()
+    return fps
+
+def build_recording(media:Path, out_dir:Path)->tuple:
+    "Write the recording (if its recipe changed) and return (path, truth dict)."
+    out_dir.mkdir(parents=True, exist_ok=True)
+    plan = pieces()
+    recipe = dict(version=RECIPE, fps=FPS, size=SIZE, hold_s=HOLD_S, pieces=[(k, f, a, b, file_sha(media/f)) for k, f, a, b in plan])
+    key = _key(recipe); rec = out_dir/f'recording-{key}.mp4'; truth_path = out_dir/f'recording-{key}.json'
+    if rec.exists() and truth_path.exists(): return rec, _read_json(truth_path)
+    exe, parts, truth, offset = _ffmpeg(), [], dict(pieces=[], episodes=[], excluded=[], fps=FPS), 0
+    for i, (kind, f, a, b) in enumerate(plan):
+        src, part = media/f, out_dir/f'part{i:02d}.mp4'
+        src_fps = _source_info(src)
+        cut = f"select='between(n,{a},{b - 1})',setpts=N/FRAME_RATE/TB," if b is not None else ''
+        hold = f",tpad=start_duration={HOLD_S}:start_mode=clone" if kind == 'episodes' else ''
+        vf = (f"{cut}fps={FPS},scale={SIZE}:{SIZE}:force_original_aspect_ratio=decrease,pad={SIZE}:{SIZE}:(ow-iw)/2:(oh-ih)/2,setsar=1{hold}")
+        subprocess.run([exe, '-y', '-loglevel', 'error', '-i', str(src), '-an', '-vf', vf, '-c:v', 'libx264', '-preset', 'fast', '-crf', '20',
+                        '-pix_fmt', 'yuv420p', '-r', str(FPS), str(part)], check=True)
+        n = _frame_count(part); lead = int(round(HOLD_S * FPS)) if kind == 'episodes' else 0
+        truth['pieces'].append(dict(kind=kind, file=f, first=offset, end=offset + n, source_fps=src_fps, source_first=a))
+        to_rec = lambda frame: offset + lead + int(round((frame - a) * FPS / src_fps))
+        if kind == 'episodes':
+            for e in labelled():
+                if e.file == f: truth['episodes'].append(dict(id=e.id, label=e.label, first=to_rec(e.first), end=to_rec(e.end),
+                                                              source_fps=src_fps, hold=[offset, offset + lead]))
+            extra = list(BLOCKERS.get(f, [])) + [(e.first, e.end) for e in EPISODES if e.file == f and e not in labelled()]
+            truth['excluded'] += [[to_rec(x), to_rec(y)] for x, y in extra]
+        parts.append(part); offset += n
+    lst = out_dir/'parts.txt'; lst.write_text(''.join(f"file '{p.name}'\n" for p in parts))
+    tmp = rec.with_name('.tmp-' + rec.name)
+    subprocess.run([exe, '-y', '-loglevel', 'error', '-f', 'concat', '-safe', '0', '-i', str(lst), '-c', 'copy', '-movflags', '+faststart', str(tmp)], check=True)
+    tmp.replace(rec)
+    for p in parts: p.unlink()
+    lst.unlink()
+    truth['frames'] = offset
+    _write_json(truth_path, truth)
+    return rec, truth
+
+def _overlap(a0, a1, b0, b1)->int: return max(0, min(a1, b1) - max(a0, b0))
+
+def evaluate(track, truth:dict, json_out=None, compare_dir=None)->dict:
+    "Match suggested episodes to the labelled ones and print the figures against the issue's targets."
+    from facemimic.episodes import segment_recording
+    t0 = time.perf_counter(); eps = segment_recording(track); took = time.perf_counter() - t0
+    found = [e for e in eps.expressions()]
+    rows, used = [], set()
+    for t in truth['episodes']:
+        a, b = t['first'], t['end'] - 1 # inclusive
+        best = max(range(len(found)), key=lambda i: _overlap(a, b + 1, found[i].onset_frame, found[i].offset_frame + 1), default=None)
+        ov = _overlap(a, b + 1, found[best].onset_frame, found[best].offset_frame + 1) if best is not None else 0
+        hit = best is not None and ov >= 0.5 * min(b - a + 1, found[best].offset_frame - found[best].onset_frame + 1)
+        row = dict(id=t['id'], label=t['label'], first=a, last=b, found=bool(hit))
+        if hit:
+            e = found[best]; row['episode'] = eps.items.index(e); used.add(best); k = t['source_fps'] / FPS # recording frames -> source frames
+            row.update(onset=e.onset_frame, offset=e.offset_frame, onset_error=(e.onset_frame - a) * k, offset_error=(e.offset_frame - b) * k,
+                       suggested=e.label, label_ok=e.label in TRUTH_LABELS[t['label']], confidence=e.confidence)
+            row['within5'] = abs(row['onset_error']) <= 5 and abs(row['offset_error']) <= 5
+        rows.append(row)
+    busy = [(t['first'], t['end']) for t in truth['episodes']] + [tuple(x) for x in truth['excluded']]
+    false = [e for i, e in enumerate(found) if i not in used and not any(_overlap(x, y, e.onset_frame, e.offset_frame + 1) for x, y in busy)]
+    quiet = np.ones(truth['frames'], bool)
+    for x, y in busy: quiet[x:y] = False
+    speech = np.zeros(truth['frames'], bool)
+    for p in truth['pieces']:
+        if p['kind'] == 'speech': speech[p['first']:p['end']] = True
+    in_speech = [e for e in false if speech[e.onset_frame:e.offset_frame + 1].mean() > 0.5]
+    quiet_min, speech_min = quiet.sum() / FPS / 60, (speech & quiet).sum() / FPS / 60
+    n, hits = len(rows), [r for r in rows if r['found']]
+    print(f"\n{'episode':22s} {'label':10s} {'frames':>9s} {'found':>9s} {'err (src frames)':>17s} suggested")
+    for r in rows:
+        print(f"{r['id']:22s} {r['label']:10s} {r['first']:4d}-{r['last']:<4d} " + (f"{r['onset']:4d}-{r['offset']:<4d} {r['onset_error']:+7.1f} {r['offset_error']:+7.1f}   {r['suggested']} ({r['confidence']:.2f})" if r['found'] else '     --'))
+    print("\nfalse episodes: " + ', '.join(f"{e.onset_frame}-{e.offset_frame} {e.label} ({e.confidence:.2f})" for e in false))
+    res = dict(labelled=n, found=len(hits), within5=sum(r['within5'] for r in hits), label_ok=sum(r['label_ok'] for r in hits),
+               false=len(false), false_per_min=len(false) / quiet_min, false_speech=len(in_speech), false_per_min_speech=len(in_speech) / max(speech_min, 1e-9),
+               quiet_min=quiet_min, speech_min=speech_min, median_abs_error=float(np.median([abs(x) for r in hits for x in (r['onset_error'], r['offset_error'])] or [np.nan])),
+               speech_marked=float(np.mean([speech[e.onset_frame:e.offset_frame + 1].mean() for e in eps if e.kind == 'speech'] or [np.nan])),
+               segment_s=took)
+    print(f"found {res['found']}/{n} ({100 * res['found'] / n:.0f} %); onset and offset within ±5 source frames: {res['within5']}/{n} "
+          f"({100 * res['within5'] / n:.0f} %, target >= 90 %); median |boundary error| {res['median_abs_error']:.1f} frames")
+    print(f"label accuracy {res['label_ok']}/{len(hits)} ({100 * res['label_ok'] / max(len(hits), 1):.0f} %, target >= 80 %)")
+    print(f"false episodes {res['false']} in {quiet_min:.2f} min of neutral and speech = {res['false_per_min']:.1f}/min; "
+          f"on speech {res['false_speech']} in {speech_min:.2f} min = {res['false_per_min_speech']:.1f}/min (target <= 1/min)")
+    print(f"speech stretches marked: {sum(e.kind == 'speech' for e in eps)}, share of their frames inside speech pieces {res['speech_marked']:.2f}")
+    res.update(speed(track))
+    if compare_dir is not None: res.update(compare_episodes(track, eps, truth, rows, compare_dir))
+    if json_out: Path(json_out).write_text(json.dumps(dict(results=res, episodes=rows), indent=1, default=float))
+    return res
+
+def compare_episodes(track, eps, truth:dict, rows:list, folder:Path)->dict:
+    "Score each found labelled episode against d0's smile, once from the recording (`imitation_episode=`) and once as the clip `cut_episodes` writes."
+    from facemimic.compare import compare
+    from facemimic.episodes import cut_episodes
+    from facemimic.media import sample_path
+    rec, ref, cache = Path(track.meta['path']), sample_path('d0_smile.mp4'), folder/'cache'
+    found = [r for r in rows if r['found']]
+    clips = dict(zip([r['episode'] for r in found], cut_episodes(rec, eps.__class__([eps[r['episode']] for r in found], eps.info), folder/'clips')))
+    diffs = []
+    for r, (k, clip) in zip(found, clips.items()):
+        a = compare(ref, rec, imitation_episode=eps.clip(r['episode']), cache_dir=cache, progress=False).score
+        b = compare(ref, clip, cache_dir=cache, progress=False).score
+        diffs.append(a - b); r['score_recording'], r['score_cut'] = a, b
+    d = np.abs(diffs)
+    print(f"compare(d0 smile, recording, imitation_episode=...) vs the cut clip: {int((d <= 2).sum())}/{len(d)} within 2 points "
+          f"(max |difference| {d.max():.2f}, median {np.median(d):.2f})")
+    return dict(compare_within2=int((d <= 2).sum()), compare_n=len(d), compare_max_diff=float(d.max()), compare_median_diff=float(np.median(d)))
+
+def speed(track, minutes:float=30.0)->dict:
+    "Time `segment_recording` on a track of `minutes` made by tiling the real track's arrays (no video)."
+    from facemimic.episodes import segment_recording
+    reps = int(np.ceil(minutes * 60 * FPS / track.n_frames)); n = reps * track.n_frames
+    long = track.replace(timestamps=np.arange(n) / FPS, frame_index=np.arange(n), face_mask=np.tile(track.face_mask, reps),
+                         blendshapes=np.tile(track.blendshapes, (reps, 1)), pose=np.tile(track.pose, (reps, 1)),
+                         landmarks=np.zeros((n, 1, 3), np.float32), matrices=np.zeros((n, 1, 1), np.float32), face_count=np.tile(track.face_count, reps),
+                         bbox=np.tile(track.bbox, (reps, 1)), crops=np.zeros((n, 1, 1), np.uint8))
+    t0 = time.perf_counter(); np.median(long.blendshapes, 0); base = time.perf_counter() - t0
+    t0 = time.perf_counter(); eps = segment_recording(long); took = time.perf_counter() - t0
+    print(f"30-minute track ({n} frames, tiled): segment_recording {took:.2f} s (target < 5 s) -> {'met' if took < 5 else 'NOT met'}; "
+          f"{len(eps.expressions())} episodes; ratio to one np.median pass over the blendshapes {took / base:.0f}x")
+    return dict(long_frames=n, long_segment_s=took, long_ratio=took / base)
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--media'); ap.add_argument('--data'); ap.add_argument('--json')
+    ap.add_argument('--build-only', action='store_true', help='only write the recording and extract its track')
+    ap.add_argument('--no-compare', action='store_true', help='skip comparing episodes from the recording with their cut clips (extracts them once)')
+    args = ap.parse_args()
+    media, data = media_dir(args.media), data_dir(args.data)/'segment'
+    rec, truth = build_recording(media, data)
+    print(f"recording {rec} ({truth['frames']} frames, {truth['frames'] / FPS / 60:.2f} min, {len(truth['episodes'])} labelled episodes)")
+    from facemimic.extraction import extract
+    t0 = time.perf_counter(); track = extract(rec, cache_dir=data/'cache', progress=False)
+    print(f"track: {track} ({time.perf_counter() - t0:.1f} s, cached after the first run)")
+    if args.build_only: return
+    evaluate(track, truth, args.json, None if args.no_compare else data)
+
+if __name__ == '__main__': main()
