@@ -28,7 +28,7 @@ from .expressions import _ffmpeg, write_video
 __all__ = ['LIPS_INNER', 'LIPS_OUTER', 'UPPER_INNER', 'LOWER_INNER', 'RING_SCALE', 'MARK_TEXT', 'REGION_FALLOFF_CM',
            'SCALE_LIMITS', 'MAX_POSE_DEG', 'DRIVING_SAMPLES', 'face_outline', 'mouth_opening', 'MeshWarp', 'mark_box',
            'add_mark', 'region_choice', 'region_weights', 'region_scales', 'transfer_targets', 'sidecar_path',
-           'video_tags', 'TransferResult', 'transfer']
+           'video_tags', 'TransferResult', 'transfer', 'cmd_transfer']
 
 # %% ../nbs/08c_transfer.ipynb #71256a88
 LIPS_INNER = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308, 415, 310, 311, 312, 13, 82, 81, 80, 191) # inner lip contour, in order round the mouth
@@ -302,13 +302,14 @@ class TransferResult:
         grey = lambda im: cv2.cvtColor(im, cv2.COLOR_RGB2GRAY)
         src = grey(self.source_image)
         frames = read_frames(self.path, range(self.n_frames))
-        still = np.ones(src.shape, bool)
+        unmarked = np.ones(src.shape, bool)
+        if self.mark: x0, y0, x1, y1 = self.mark; unmarked[y0:y1, x0:x1] = False # the mark is meant to change the frame
+        still = unmarked.copy()
         x0, y0, x1, y1 = self.box; still[y0:y1, x0:x1] = False
-        if self.mark: x0, y0, x1, y1 = self.mark; still[y0:y1, x0:x1] = False
         maps = [structural_similarity(src, grey(f), data_range=255, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, full=True)
                 for f in (frames[i] for i in sorted(frames))]
         return dict(score=result.score, components=result.components, amplitude_ratio=result.timing['amplitude_ratio'],
-                    ssim_first=float(maps[0][0]), ssim_still=float(np.mean([m[still].mean() for _, m in maps])),
+                    ssim_first=float(maps[0][1][unmarked].mean()), ssim_still=float(np.mean([m[still].mean() for _, m in maps])),
                     warnings=list(result.warnings), result=result)
 
     def sheet(self, row:int|None=None, # driving row to show (None: the driving clip's most active frame)
@@ -381,3 +382,32 @@ def transfer(source, # a photo (or a video: its first frame with a face) of the 
     side = atomic_write(sidecar_path(out), lambda tmp: Path(tmp).write_text(json.dumps(json_ready(info), indent=1)), suffix='.json')
     return TransferResult(out, side, str(src_path), str(drv_path) if drv_path else None, src_sha, drv_sha, settings, fps, len(targets),
                           encoder[0], notes, image, src_track, drv_track, warp.box if hasattr(warp, 'box') else (0, 0, w, h), mark)
+
+# %% ../nbs/08c_transfer.ipynb #a4d00dbb
+def cmd_transfer(args, # parsed `facemimic transfer` options
+                )->int: # exit status
+    "facemimic transfer SOURCE DRIVING --out OUT.mp4 [--intensity X] [--regions R] [--follow-pose] [--check]: write the video, say what it is."
+    import sys
+    out = Path(args.out)
+    if out.suffix.lower() != '.mp4': raise OptionError(f"--out {out}: give a file ending in .mp4.")
+    check_writable(out, what='--out'); check_writable(sidecar_path(out), what='--out') # before the slow part
+    try: regions = region_choice(args.regions) and args.regions
+    except OptionError as e: raise OptionError(str(e).replace('regions=', '--regions ')) from None
+    if not 0 <= args.intensity <= 2: raise OptionError(f"--intensity {args.intensity:g}: give a number from 0 (a still face) to 2 (twice the driving clip's movement).")
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore') # the notes come back in the result and are printed below
+        try:
+            r = transfer(args.source, args.driving, intensity=args.intensity, regions=regions, follow_pose=args.follow_pose, out=out,
+                         watermark=not args.no_watermark, face='largest' if args.largest_face else None, cache=not args.no_cache,
+                         model_path=args.model)
+        except OptionError as e: raise OptionError(str(e).replace("choose face='largest'", 'give --largest-face')) from None
+    if not args.quiet:
+        print(f"wrote {out}: {r.n_frames} frames at {r.fps:g} fps, synthetic (sidecar {r.sidecar.name})", file=sys.stderr)
+        for w in r.warnings: print(f"warning: {w}", file=sys.stderr)
+    if args.check:
+        c = r.check(cache=not args.no_cache, model_path=args.model)
+        amp = c['amplitude_ratio']
+        print(f"check: score {c['score']:.1f}/100 against the driving clip, amplitude ratio {amp if amp is not None else float('nan'):.2f} "
+              f"(intensity {args.intensity:g}), first-frame SSIM {c['ssim_first']:.3f}, still-part SSIM {c['ssim_still']:.3f}")
+        for w in c['warnings']: print(f"check warning: {w}")
+    return 0
