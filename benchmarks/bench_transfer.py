@@ -12,6 +12,7 @@ intensity 0.5 (goal 0.5 +- 0.15) and 1, the SSIM of the first frame (outside the
 intensity 0 the score and whether compare warns that the output does not move. `amp/photo` is the amplitude ratio
 when the output's neutral is the source photo itself (rather than the resting level `compare` estimates), to show
 how much of the movement is the photo's own expression.
+`pose` re-extracts a `follow_pose` output and correlates its head rotation with the driving clip's.
 Usage: python benchmarks/bench_transfer.py [--speed-only] [--checks-only]
 """
 import sys, tempfile, time, warnings
@@ -72,6 +73,16 @@ def checks():
                 print(f"{photo:17} {driving:11} {intensity:4.1f} {c['score']:6.1f} {amp if amp is not None else float('nan'):6.2f} "
                       f"{a2 if a2 is not None else float('nan'):9.2f} {c['ssim_first']:6.3f} {c['ssim_still']:6.3f}  {goal}", flush=True)
 
+def pose():
+    "follow_pose: the output's head rotation, re-extracted, against the driving clip's (d19_smiles.mp4 turns by a few degrees)."
+    with tempfile.TemporaryDirectory() as d:
+        r = transfer(sample_path('neutral_face.jpg'), sample_path('d19_smiles.mp4'), follow_pose=True, out=Path(d)/'pose.mp4')
+        out, drv = extract(r.path), r.driving_track
+    print("\nfollow_pose (neutral_face.jpg driven by d19_smiles.mp4): driving vs output head rotation, re-extracted")
+    for k, name in enumerate(('yaw', 'pitch', 'roll')):
+        a, b = drv.pose[:, k] - np.median(drv.pose[:, k]), out.pose[:, k] - np.median(out.pose[:, k])
+        print(f"  {name:5}: driving range {np.ptp(a):.1f} deg, output range {np.ptp(b):.1f} deg, correlation {np.corrcoef(a, b)[0, 1]:.2f}")
+
 if __name__ == '__main__':
     if '--checks-only' not in sys.argv: speed()
-    if '--speed-only' not in sys.argv: checks()
+    if '--speed-only' not in sys.argv: checks(); pose()

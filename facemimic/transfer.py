@@ -186,7 +186,8 @@ def region_scales(source:np.ndarray, # (478, 3) the source's pose-free landmarks
 MAX_POSE_DEG = 15.0 # largest head rotation `follow_pose` passes on, degrees
 
 def _rotation(yaw:float, pitch:float, roll:float)->np.ndarray:
-    y, p, r = np.deg2rad([yaw, pitch, roll])
+    "Rotation of points (x right, y up, z towards the camera) that turns a face by `track.pose`-style angles (checked by re-extracting)."
+    y, p, r = np.deg2rad([yaw, -pitch, roll])
     Ry = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
     Rx = np.array([[1, 0, 0], [0, np.cos(p), -np.sin(p)], [0, np.sin(p), np.cos(p)]])
     Rz = np.array([[np.cos(r), -np.sin(r), 0], [np.sin(r), np.cos(r), 0], [0, 0, 1]])
