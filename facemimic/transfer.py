@@ -141,7 +141,7 @@ def add_mark(image:np.ndarray, # (H, W, 3) uint8 RGB frame
 
 # %% ../nbs/08c_transfer.ipynb #45eee17d
 REGION_FALLOFF_CM = 0.6 # how far (canonical cm) the movement of the chosen regions fades into the rest of the face
-SCALE_LIMITS = (0.5, 2.0) # the smallest and largest retargeting factor of a region
+SCALE_LIMITS = (0.75, 1.33) # the smallest and largest retargeting factor of a region
 
 def _kind(r)->str: return r.name if r.side == 'centre' else r.name.rsplit('_', 1)[0]
 
@@ -173,13 +173,11 @@ def region_weights(regions=None, # as for `region_choice`
 def region_scales(source:np.ndarray, # (478, 3) the source's pose-free landmarks, canonical cm
                   driving:np.ndarray, # (478, 3) the driving clip's pose-free neutral landmarks
                  )->np.ndarray: # (478, 3) factor per landmark and axis
-    "Retargeting factors: each region's spread on the source face over its spread on the driving face, per axis (depth: their geometric mean)."
+    "Retargeting factors: each region's width on the source face over its width on the driving face, the same on every axis."
     total, count = np.zeros((478, 3)), np.zeros(478)
     for r in face_regions():
         i = list(r.landmarks)
-        s = np.clip(np.std(source[i], 0) / np.maximum(np.std(driving[i], 0), 1e-3), *SCALE_LIMITS)
-        s[2] = math.sqrt(s[0] * s[1])
-        total[i] += s; count[i] += 1
+        total[i] += np.clip(np.std(source[i, 0]) / max(np.std(driving[i, 0]), 1e-3), *SCALE_LIMITS); count[i] += 1
     return np.where(count[:, None] > 0, total / np.maximum(count, 1)[:, None], 1.0)
 
 # %% ../nbs/08c_transfer.ipynb #8e3182bd
