@@ -26,9 +26,9 @@ from .expressions import _ffmpeg, write_video
 
 # %% auto #0
 __all__ = ['LIPS_INNER', 'LIPS_OUTER', 'UPPER_INNER', 'LOWER_INNER', 'RING_SCALE', 'MARK_TEXT', 'REGION_FALLOFF_CM',
-           'SCALE_LIMITS', 'MAX_POSE_DEG', 'DRIVING_SAMPLES', 'face_outline', 'mouth_opening', 'MeshWarp', 'mark_box',
-           'add_mark', 'region_choice', 'region_weights', 'region_scales', 'transfer_targets', 'sidecar_path',
-           'video_tags', 'TransferResult', 'transfer', 'cmd_transfer']
+           'SCALE_LIMITS', 'MAX_POSE_DEG', 'TRANSFER_SMOOTH_S', 'DRIVING_SAMPLES', 'face_outline', 'mouth_opening',
+           'MeshWarp', 'mark_box', 'add_mark', 'region_choice', 'region_weights', 'region_scales', 'transfer_targets',
+           'sidecar_path', 'video_tags', 'TransferResult', 'transfer', 'cmd_transfer']
 
 # %% ../nbs/08c_transfer.ipynb #71256a88
 LIPS_INNER = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308, 415, 310, 311, 312, 13, 82, 81, 80, 191) # inner lip contour, in order round the mouth
@@ -182,6 +182,7 @@ def region_scales(source:np.ndarray, # (478, 3) the source's pose-free landmarks
 
 # %% ../nbs/08c_transfer.ipynb #8e3182bd
 MAX_POSE_DEG = 15.0 # largest head rotation `follow_pose` passes on, degrees
+TRANSFER_SMOOTH_S = 0.1 # running-median window of the driving movement, seconds: 3 frames, short enough to keep a blink
 
 def _rotation(yaw:float, pitch:float, roll:float)->np.ndarray:
     "Rotation of points (x right, y up, z towards the camera) that turns a face by `track.pose`-style angles (checked by re-extracting)."
@@ -202,7 +203,7 @@ def transfer_targets(source:FaceTrack, # the source photo's track (its first fac
     row = int(np.flatnonzero(source.face_mask)[0])
     pts = source.landmarks[row].astype(np.float64) * np.array([source.width, -source.height, -source.width]) # y up, z towards the camera
     s, R, t = similarity_fit(pts[cf.basis], cf.vertices[cf.basis], cf.basis_weights)
-    feats = relative_features(driving)
+    feats = relative_features(driving, smooth_s=TRANSFER_SMOOTH_S)
     scale = region_scales(s * pts @ R.T + t, feats.neutral.landmarks) * region_weights(regions)[:, None]
     moved = pts + (feats.displacement * scale * intensity) @ R / s # canonical cm back to the photo's pixels
     if follow_pose:
