@@ -183,6 +183,7 @@ def build_parser()->argparse.ArgumentParser: # with every subcommand
     p.add_argument('--largest-face', action='store_true', help='animate the largest face when SOURCE shows several')
     p.add_argument('--no-watermark', action='store_true', help='leave the visible mark out (the tags and sidecar still say synthetic)')
     p.add_argument('--check', action='store_true', help='re-analyse the output and compare it with DRIVING (score, amplitude ratio, SSIM)')
+    p.add_argument('--sheet', default=None, metavar='PNG', help='also write source, driving and output frames side by side to PNG')
     _add_run_options(p)
     p.set_defaults(func=cmd_transfer)
     return parser

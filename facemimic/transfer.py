@@ -386,11 +386,15 @@ def transfer(source, # a photo (or a video: its first frame with a face) of the 
 # %% ../nbs/08c_transfer.ipynb #a4d00dbb
 def cmd_transfer(args, # parsed `facemimic transfer` options
                 )->int: # exit status
-    "facemimic transfer SOURCE DRIVING --out OUT.mp4 [--intensity X] [--regions R] [--follow-pose] [--check]: write the video, say what it is."
+    "facemimic transfer SOURCE DRIVING --out OUT.mp4 [--intensity X] [--regions R] [--follow-pose] [--check] [--sheet PNG]: write the video, say what it is."
     import sys
     out = Path(args.out)
     if out.suffix.lower() != '.mp4': raise OptionError(f"--out {out}: give a file ending in .mp4.")
     check_writable(out, what='--out'); check_writable(sidecar_path(out), what='--out') # before the slow part
+    sheet = getattr(args, 'sheet', None)
+    if sheet is not None:
+        if Path(sheet).suffix.lower() != '.png': raise OptionError(f"--sheet {sheet}: give a file ending in .png.")
+        check_writable(sheet, what='--sheet')
     try: regions = region_choice(args.regions) and args.regions
     except OptionError as e: raise OptionError(str(e).replace('regions=', '--regions ')) from None
     if not 0 <= args.intensity <= 2: raise OptionError(f"--intensity {args.intensity:g}: give a number from 0 (a still face) to 2 (twice the driving clip's movement).")
@@ -404,6 +408,9 @@ def cmd_transfer(args, # parsed `facemimic transfer` options
     if not args.quiet:
         print(f"wrote {out}: {r.n_frames} frames at {r.fps:g} fps, synthetic (sidecar {r.sidecar.name})", file=sys.stderr)
         for w in r.warnings: print(f"warning: {w}", file=sys.stderr)
+    if sheet is not None:
+        image = r.sheet()
+        atomic_write(sheet, lambda tmp: cv2.imwrite(tmp, cv2.cvtColor(image, cv2.COLOR_RGB2BGR)), suffix='.png')
     if args.check:
         c = r.check(cache=not args.no_cache, model_path=args.model)
         amp = c['amplitude_ratio']
