@@ -20,7 +20,7 @@ from .media import read_frames, read_image, sample_path
 from .extraction import extract
 from .regions import regions as face_regions
 from .vocab import REGION_GROUPS
-from .features import clean_series, sampling_rate, estimate_neutral, expression_blendshapes, expression_weights, population_neutral, relative_features, still_activation
+from .features import clean_series, sampling_rate, expression_blendshapes, expression_weights, population_neutral, relative_features, still_activation
 from .compare import compare_tracks
 from .expressions import _ffmpeg, write_video
 
@@ -134,7 +134,7 @@ def add_mark(image:np.ndarray, # (H, W, 3) uint8 RGB frame
     x0, y0, x1, y1 = mark_box(w, h)
     scale = max(0.45, min(w, h) / 700)
     out[y0:y1, x0:x1] = (out[y0:y1, x0:x1] * 0.25).astype(np.uint8)
-    (_, th), base = cv2.getTextSize(MARK_TEXT, cv2.FONT_HERSHEY_SIMPLEX, scale, max(1, round(2 * scale)))
+    (_, th), _ = cv2.getTextSize(MARK_TEXT, cv2.FONT_HERSHEY_SIMPLEX, scale, max(1, round(2 * scale)))
     cv2.putText(out, MARK_TEXT, (x0 + (y1 - y0 - th) // 2, y1 - (y1 - y0 - th) // 2), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255),
                 max(1, round(2 * scale)), cv2.LINE_AA)
     return out

@@ -3,7 +3,7 @@ closed-loop check, intensity, the command line's errors, and playback in Chromiu
 
 About 30 s with a warm extraction cache (each closed-loop check extracts an output video with MediaPipe)."""
 from __future__ import annotations
-import json, warnings
+import json
 from pathlib import Path
 import numpy as np
 import pytest
