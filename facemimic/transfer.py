@@ -383,7 +383,7 @@ def transfer(source, # a photo (or a video: its first frame with a face) of the 
     return TransferResult(out, side, str(src_path), str(drv_path) if drv_path else None, src_sha, drv_sha, settings, fps, len(targets),
                           encoder[0], notes, image, src_track, drv_track, warp.box if hasattr(warp, 'box') else (0, 0, w, h), mark)
 
-# %% ../nbs/08c_transfer.ipynb #a4d00dbb
+# %% ../nbs/08c_transfer.ipynb #d89a89ae
 def cmd_transfer(args, # parsed `facemimic transfer` options
                 )->int: # exit status
     "facemimic transfer SOURCE DRIVING --out OUT.mp4 [--intensity X] [--regions R] [--follow-pose] [--check] [--sheet PNG]: write the video, say what it is."
