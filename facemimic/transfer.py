@@ -109,10 +109,12 @@ class MeshWarp:
         gap = mouth_opening(dst) - self.source_opening # how much more the lips part than in the photo
         alpha = float(np.clip(gap / max(mouth_opening(dst), 1e-6), 0, 1) * np.clip(gap / 3.0, 0, 1))
         if alpha > 0: # the opening shows the mouth's dark interior, not the lips' stretched pixels
-            m = np.zeros((y1 - y0, x1 - x0), np.float32)
-            cv2.fillPoly(m, [np.round((dst[list(LIPS_INNER)] - [x0, y0]) * 16).astype(np.int32)], 1.0, cv2.LINE_AA, 4)
-            m = cv2.GaussianBlur(m, (5, 5), 0)[..., None] * alpha
-            out[y0:y1, x0:x1] = (out[y0:y1, x0:x1] * (1 - m) + self.interior * m).astype(np.uint8)
+            m = np.zeros((y1 - y0, x1 - x0), np.uint8)
+            cv2.fillPoly(m, [np.round((dst[list(LIPS_INNER)] - [x0, y0]) * 16).astype(np.int32)], 255, cv2.LINE_AA, 4)
+            depth = cv2.distanceTransform((m > 127).astype(np.uint8), cv2.DIST_L2, 3) # pixels from the lips
+            shade = (1.6 - 0.9 * np.clip(depth / max(2.0, 0.35 * mouth_opening(dst)), 0, 1))[..., None] # lighter at the lips, darkest inside
+            m = cv2.GaussianBlur(m.astype(np.float32) / 255, (5, 5), 0)[..., None] * alpha
+            out[y0:y1, x0:x1] = np.clip(out[y0:y1, x0:x1] * (1 - m) + self.interior * shade * m, 0, 255).astype(np.uint8)
         return out
 
 # %% ../nbs/08c_transfer.ipynb #dd17b8dc
