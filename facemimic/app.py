@@ -10,8 +10,8 @@ from .errors import FacemimicError, OptionError
 from .media import IMAGE_SUFFIXES, PACKAGE_DIR, sample_path
 
 # %% auto #0
-__all__ = ['EXAMPLE', 'STAGES', 'APP_DIR', 'APP_NOTEBOOK', 'sample_clips', 'ClipInput', 'NativeStderr', 'App', 'free_port',
-           'voila_command', 'cmd_app']
+__all__ = ['EXAMPLE', 'STAGES', 'APP_DIR', 'APP_NOTEBOOK', 'sample_clips', 'ClipInput', 'NativeStderr', 'App', 'TransferPanel',
+           'free_port', 'voila_command', 'cmd_app']
 
 # %% ../nbs/12_app.ipynb #6be16071
 _NAME_BYTES = 120 # longest upload name kept (file systems allow 255 bytes; the app adds nothing to it)
@@ -322,6 +322,63 @@ class App:
     def _repr_mimebundle_(self, **kwargs):
         from facemimic.explorer import load_bokeh
         load_bokeh() # for the explorer's plots, shown later
+        return self.widget._repr_mimebundle_(**kwargs)
+
+# %% ../nbs/12_app.ipynb #98094863
+class TransferPanel:
+    "The transfer panel: animate a photo with a driving clip's expression at a chosen intensity, as a marked synthetic video."
+    def __init__(self, work_dir=None, # where uploads and videos go (None: a temporary folder removed at exit)
+                ):
+        import ipywidgets as w
+        if work_dir is None:
+            work_dir = tempfile.mkdtemp(prefix='facemimic-transfer-')
+            atexit.register(shutil.rmtree, work_dir, True)
+        self.work, self.result, self._count = Path(work_dir), None, itertools.count(1)
+        samples = sample_clips()
+        self.inputs = {'photo': ClipInput('photo', self.work, [s for s in samples if Path(s).suffix.lower() in IMAGE_SUFFIXES]),
+                       'driving': ClipInput('driving', self.work, [s for s in samples if Path(s).suffix.lower() not in IMAGE_SUFFIXES])}
+        auto = dict(width='auto', flex='0 0 auto', max_width='100%')
+        self.intensity = w.FloatSlider(1.0, min=0.0, max=2.0, step=0.05, description='intensity', readout_format='.2f', layout=w.Layout(width='20em', max_width='100%'))
+        self.regions = w.Text('', description='regions', placeholder='all, or e.g. mouth,brows', layout=w.Layout(width='20em', max_width='100%'))
+        self.button = w.Button(description='Make video', button_style='primary', icon='play', layout=w.Layout(min_width='8em', **auto))
+        self.button.add_class('facemimic-transfer')
+        self.button.on_click(lambda _: self.run())
+        self.message, self.output = w.HTML(), w.HTML(layout=w.Layout(max_width='100%'))
+        intro = w.HTML('<h3 style="margin:0.2em 0">Expression transfer</h3><p>Animate a face <b>photo</b> with the expression of a '
+                       '<b>driving</b> clip. The video is synthetic and marked as such: use photos of people who agreed to it.</p>')
+        rows = dict(flex_flow='row wrap', align_items='center', grid_gap='0.4em 1.5em', overflow='visible', max_width='100%')
+        self.widget = w.VBox([intro, w.HBox([self.inputs['photo'].widget, self.inputs['driving'].widget], layout=w.Layout(**rows)),
+                              w.HBox([self.intensity, self.regions, self.button], layout=w.Layout(**rows)), self.message, self.output],
+                             layout=w.Layout(max_width='100%'))
+        self.widget.add_class('facemimic-transfer-panel')
+
+    def run(self)->object: # the `TransferResult`, or None when it failed
+        "Make the video from the chosen photo and driving clip and show it; return the result, or None after saying what went wrong."
+        from facemimic.transfer import transfer
+        missing = [role for role, i in self.inputs.items() if i.path is None]
+        if missing:
+            self.message.value = f"<b>Choose the {' and the '.join(missing)} first</b>: upload a file or pick a sample."
+            return None
+        self.button.disabled, self.output.value = True, ''
+        self.message.value = 'making the video...'
+        try:
+            with NativeStderr():
+                self.result = transfer(self.inputs['photo'].path, self.inputs['driving'].path, intensity=float(self.intensity.value),
+                                       regions=self.regions.value.strip() or None, out=self.work/f'transfer-{next(self._count)}.mp4')
+        except FacemimicError as e:
+            self.result, self.message.value = None, f'<b>No video was made.</b> {html.escape(_page_words(str(e), self.work))}'
+            return None
+        finally: self.button.disabled = False
+        r = self.result
+        self.message.value = (f'{r.n_frames} frames at {r.fps:g} fps, intensity {r.settings["intensity"]:g}. '
+                              + ' '.join(html.escape(_page_words(n, self.work)) for n in r.warnings))
+        content = r.path.read_bytes()
+        b64 = base64.b64encode(content).decode('ascii')
+        self.output.value = (f'<video controls muted playsinline style="max-width:100%" src="data:video/mp4;base64,{b64}"></video><br>'
+                             + _data_link(content, 'video/mp4', 'synthetic-' + r.path.name, 'Download the video (synthetic)', 'facemimic-transfer-download'))
+        return r
+
+    def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
 
 # %% ../nbs/12_app.ipynb #a4a380cd

@@ -12,7 +12,7 @@ from .vocab import EXPRESSIONS # plain data: --help stays fast
 
 # %% auto #0
 __all__ = ['REPORT_FILES', 'SMILE_PRESET_NAMES', 'cli_words', 'cmd_compare', 'cmd_extract', 'cmd_analyze', 'cmd_app',
-           'cmd_segment', 'cmd_cut', 'build_parser', 'main']
+           'cmd_transfer', 'build_parser', 'main']
 
 # %% ../nbs/13_cli.ipynb #841334cd
 REPORT_FILES = ('report.html', 'report.md', 'report.txt', 'result.json', 'frames.csv', 'regions.csv') # what `report.write_report` writes, besides PNGs
@@ -109,17 +109,11 @@ def cmd_app(args, # parsed `facemimic app` options
     from facemimic.app import cmd_app
     return cmd_app(args)
 
-def cmd_segment(args, # parsed `facemimic segment` options
-               )->int: # exit status
-    "facemimic segment RECORDING [--out FILE.csv|FILE.json] (see `episodes.cmd_segment`)"
-    from facemimic.episodes import cmd_segment
-    return cmd_segment(args)
-
-def cmd_cut(args, # parsed `facemimic cut` options
-           )->int: # exit status
-    "facemimic cut RECORDING --episodes FILE --out DIR (see `episodes.cmd_cut`)"
-    from facemimic.episodes import cmd_cut
-    return cmd_cut(args)
+def cmd_transfer(args, # parsed `facemimic transfer` options
+                )->int: # exit status
+    "facemimic transfer SOURCE DRIVING --out OUT.mp4 [--intensity X] [--regions R] (see `transfer.cmd_transfer`)"
+    from facemimic.transfer import cmd_transfer
+    return cmd_transfer(args)
 
 def _add_run_options(p):
     "The options every command that extracts shares: the model, the cache, quiet."
@@ -177,21 +171,21 @@ def build_parser()->argparse.ArgumentParser: # with every subcommand
     p.add_argument('--no-browser', action='store_true', help="don't open a browser")
     p.add_argument('--print-command', action='store_true', help='print the voila command instead of running it')
     p.set_defaults(func=cmd_app)
-    p = sub.add_parser('segment', help='find the expression episodes (and speech) of a long recording',
-                       description='Find every expression episode of a long recording and write them as an episodes file (CSV or JSON).')
-    p.add_argument('recording', help='video of the recording (or its saved track .npz)')
-    p.add_argument('--out', default=None, metavar='FILE', help='episodes file, .csv or .json (default: RECORDING.episodes.csv beside it)')
-    p.add_argument('--min-activation', type=float, default=0.7, metavar='A', help='smallest peak activation of an episode (default 0.7)')
+    p = sub.add_parser('transfer', help="animate a face photo with a clip's expression (a synthetic video, marked as such)",
+                       description="Animate the face in SOURCE with the expression of DRIVING by a mesh warp. The video is synthetic: every "
+                                   "frame carries a visible mark, its tags and a JSON sidecar say so. Ask the person in SOURCE for consent.")
+    p.add_argument('source', help='photo (or video: its first frame with a face) of the face to animate')
+    p.add_argument('driving', help='clip, saved track (.npz), or a shipped example: smile, pucker, open-mouth')
+    p.add_argument('--out', required=True, help='output .mp4 (a .mp4.json sidecar is written beside it)')
+    p.add_argument('--intensity', type=float, default=1.0, help="0 still, 1 the driving clip's movement (default), up to 2")
+    p.add_argument('--regions', default=None, help='move only these regions, comma-separated: mouth, brows, eyes, cheeks, nose, lips, jaw, ...')
+    p.add_argument('--follow-pose', action='store_true', help="add the driving clip's small head rotations")
+    p.add_argument('--largest-face', action='store_true', help='animate the largest face when SOURCE shows several')
+    p.add_argument('--no-watermark', action='store_true', help='leave the visible mark out (the tags and sidecar still say synthetic)')
+    p.add_argument('--check', action='store_true', help='re-analyse the output and compare it with DRIVING (score, amplitude ratio, SSIM)')
+    p.add_argument('--sheet', default=None, metavar='PNG', help='also write source, driving and output frames side by side to PNG')
     _add_run_options(p)
-    p.set_defaults(func=cmd_segment)
-    p = sub.add_parser('cut', help="write each episode of a recording as its own clip",
-                       description='Write each expression episode of a recording as its own H.264 clip, with a margin, and clips.csv listing them.')
-    p.add_argument('recording', help='video of the recording')
-    p.add_argument('--episodes', default=None, metavar='FILE', help='episodes file (default: RECORDING.episodes.csv beside it)')
-    p.add_argument('--out', required=True, metavar='DIR', help='folder to write the clips into')
-    p.add_argument('--margin', type=float, default=0.5, metavar='S', help='seconds kept before each onset and after each offset (default 0.5)')
-    p.add_argument('-q', '--quiet', action='store_true', help='no summary')
-    p.set_defaults(func=cmd_cut)
+    p.set_defaults(func=cmd_transfer)
     return parser
 
 
