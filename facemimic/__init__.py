@@ -15,7 +15,8 @@ def _report(self, directory, # folder to write into (made if missing)
 MimicResult.report = _report
 
 _LAZY = {'FaceTrack': 'track', 'extract': 'extraction', 'load_track': 'track',
-         'compare': 'compare', 'load_result': 'compare', 'explore': 'explorer'}
+         'compare': 'compare', 'load_result': 'compare', 'explore': 'explorer',
+         'practice': 'camera'}
 
 def __getattr__(name):
     "The public names (`extract`, `compare`, `explore`, ...) are imported on first use."

@@ -13,11 +13,12 @@ import pandas as pd
 # %% auto #0
 __all__ = ['MIN_SCORE_SPREAD', 'LIVE_COLUMNS', 'LEVEL_COLOURS', 'PRACTICE_RELAX_S', 'PRACTICE_COUNTDOWN_S', 'PRACTICE_MARGIN_S',
            'level_confidence', 'LiveAnalyzer', 'file_frames', 'camera_frames', 'draw_live', 'practice_phase',
-           'run_session', 'cmd_live']
+           'run_session', 'practice_result', 'cmd_live']
 
 # %% ../nbs/08b_live.ipynb #ce2680d5
 from .errors import MediaError, OptionError, TooShortError
 from .io import check_writable
+from .result import MimicResult
 from .track import FaceTrack, FaceTrackBuilder
 from .backends import get_backend
 from .media import Clip
@@ -320,8 +321,11 @@ def run_session(frames, # a frame source: (frame number, time_s, RGB frame) tupl
     return dict(frames=n, seconds=seconds, frames_per_s=n / seconds if seconds > 0 else float('nan'), stopped=stopped)
 
 # %% ../nbs/08b_live.ipynb #10e8d98e
-def _practice_result(reference:FaceTrack, session:FaceTrack, camera:bool):
-    "Compare the session with the reference: on a camera its relaxed phase is the neutral and the rest after the countdown the imitation."
+def practice_result(reference:FaceTrack, # the reference's track
+                    session:FaceTrack, # the practice session's track
+                    camera:bool=True, # a camera session with relax, countdown and go phases (False: the whole session imitates)
+                   )->MimicResult: # the comparison
+    "Compare a practice session with the reference: on a camera its relaxed phase is the neutral, and what follows the countdown the imitation."
     from facemimic.compare import compare_tracks
     if not camera: return compare_tracks(reference, session)
     relaxed = np.flatnonzero(session.face_mask & (session.timestamps < PRACTICE_RELAX_S))
@@ -365,7 +369,7 @@ def cmd_live(args, # parsed `facemimic live` options
         print(f"{run['frames']} frames, {int(session.face_mask.sum())} with a face, {run['frames_per_s']:.1f} frames/s{level}"
               + (f" -> {out}" if out is not None else ''), file=sys.stderr)
     if reference is not None:
-        result = _practice_result(reference, session, camera_practice)
+        result = practice_result(reference, session, camera_practice)
         from facemimic.advice import advice
         print(f"score {result.score:.1f}/100")
         print(result.verdict)
