@@ -73,7 +73,7 @@ function render({ model, el }) {
     const c = canvas.getContext('2d'); c.clearRect(0, 0, w, h); if (!result || !stream) return;
     const colours = model.get('landmark_colours');
     if (points) for (let i = 0; i < points.length / 2; i++) {
-      c.fillStyle = colours[i] || '#9a9a9a'; c.fillRect(points[2 * i] * w - 1, points[2 * i + 1] * h - 1, 2, 2);
+      c.fillStyle = colours[i] || '#9a9a9a'; c.fillRect((1 - points[2 * i]) * w - 1, points[2 * i + 1] * h - 1, 2, 2); // the video is shown mirrored
     }
     c.font = '16px sans-serif'; c.fillStyle = 'rgba(0,0,0,0.55)'; c.fillRect(0, 0, w, 26);
     c.fillStyle = '#fff'; c.fillText(result.text, 6, 18);
@@ -106,6 +106,7 @@ function render({ model, el }) {
     if (msg.type !== 'result') return;
     result = msg; points = buffers && buffers.length ? new Float32Array(buffers[0].buffer.slice(buffers[0].byteOffset, buffers[0].byteOffset + buffers[0].byteLength)) : null;
     fresh = true; inflight = false; label.textContent = msg.label || ''; level.textContent = msg.level_text || '';
+    root.dataset.results = String(+(root.dataset.results || 0) + 1); root.dataset.landmarks = String(points ? points.length / 2 : 0);
   });
   startB.onclick = start; stopB.onclick = stop;
   recB.onclick = () => { model.set('recording', !model.get('recording')); model.save_changes(); show(); };
@@ -124,7 +125,7 @@ _CSS = """
 .fm-live-record.on { background: #d32f2f; color: #fff; }
 .fm-live-stage { position: relative; display: inline-block; line-height: 0; }
 .fm-live-stage video { width: 640px; max-width: 100%; transform: scaleX(-1); background: #222; }
-.fm-live-overlay { position: absolute; left: 0; top: 0; pointer-events: none; transform: scaleX(-1); }
+.fm-live-overlay { position: absolute; left: 0; top: 0; pointer-events: none; }
 .fm-live-info { display: flex; gap: 16px; font-size: 18px; margin-top: 4px; }
 """
 
@@ -170,10 +171,11 @@ class CameraWidget(anywidget.AnyWidget):
         self.observe(self._on_recording, 'recording')
 
     def reset(self, **options): # `LiveAnalyzer` options for the new session
-        "Start a new analysis session (a new track) from the next frame."
+        "Start a new analysis session (a new track) from the next frame, its landmark model loaded now."
         if self.analyzer is not None: self.analyzer.close()
-        self.analyzer, self._t0, self._recorded, self._rec_rows = None, None, [], None
         self.analyzer_options.update(options)
+        self.analyzer, self._t0, self._recorded, self._rec_rows = None, None, [], None
+        self.analyzer = LiveAnalyzer(source='camera (browser)', **self.analyzer_options).open()
 
     def _on_message(self, widget, content:dict, buffers:list):
         if content.get('type') != 'frame' or not buffers: return
@@ -272,7 +274,7 @@ class Practice:
         self.attempts, self.active, self.result = [], False, None # one dict per attempt: number, score, files
         self.button = widgets.Button(description='Start attempt', button_style='primary')
         self.button.on_click(lambda _: self.start())
-        self.summary, self.history, self.explorer = widgets.HTML(), widgets.Image(format='png'), widgets.Box()
+        self.summary, self.history, self.explorer = widgets.HTML(), widgets.Image(format='png', width=400), widgets.Box()
         path = Path(str(self.reference.meta.get('path', '')))
         ref = widgets.Video(value=path.read_bytes(), format=path.suffix.lstrip('.') or 'mp4', loop=True, autoplay=True, width=320) if path.is_file() else widgets.HTML('')
         self.widget = widgets.VBox([widgets.HBox([widgets.VBox([widgets.HTML('<b>Reference</b>'), ref]), self.camera]),

@@ -91,7 +91,7 @@ class LiveAnalyzer:
              index:int|None=None, # its frame number (None: the count of frames pushed)
             )->dict: # frame, time_s, face, landmarks, pose, blendshapes, label, reason, intensity, smile, expressiveness, level, level_confidence, window
         "Analyse one frame: landmarks and pose, label, smile, and the expressiveness of the latest complete window."
-        if self._detector is None: self._detector = self.backend.open(True)
+        self.open()
         index = len(self.builder.rows) if index is None else int(index)
         t = float(time_s)
         if self._times and t <= self._times[-1]: raise OptionError(f"time_s={time_s}: give increasing capture times.")
@@ -114,6 +114,11 @@ class LiveAnalyzer:
         out.update(self._level())
         self.results.append(out)
         return out
+
+    def open(self)->LiveAnalyzer: # itself
+        "Load the landmark model now (otherwise the first `push` loads it, and takes that much longer)."
+        if self._detector is None: self._detector = self.backend.open(True)
+        return self
 
     def _window_start(self, k:int)->float: return self._first_face_s + k * self.step_s
 
@@ -330,7 +335,8 @@ def practice_result(reference:FaceTrack, # the reference's track
     if not camera: return compare_tracks(reference, session)
     relaxed = np.flatnonzero(session.face_mask & (session.timestamps < PRACTICE_RELAX_S))
     if len(relaxed) < 2: raise TooShortError("The camera saw no face while you relaxed: sit in front of it, well lit, and try again.")
-    neutral = estimate_neutral(session, frames=relaxed)
+    n = estimate_neutral(session, frames=relaxed) # the relaxed phase is to the imitation what a separate neutral clip is
+    neutral = Neutral(n.blendshapes, n.landmarks, np.array([], int), 'neutral-clip', n.activity)
     imitation = session.take(session.timestamps >= PRACTICE_RELAX_S + PRACTICE_COUNTDOWN_S)
     return compare_tracks(reference, imitation, imitation_neutral=neutral)
 
