@@ -42,7 +42,7 @@ function render({ model, el }) {
   const info = mk('div', 'fm-live-info'); const label = mk('span', 'fm-live-label', ''); const level = mk('span', 'fm-live-level', '');
   info.append(label, level); root.append(bar, stage, info); el.append(root);
   const grab = document.createElement('canvas'); const gctx = grab.getContext('2d');
-  let stream = null, inflight = false, sentAt = 0, id = 0, result = null, points = null, fresh = false;
+  let stream = null, inflight = 0, sentAt = 0, id = 0, result = null, points = null, fresh = []; // fresh: capture times of results not drawn yet
   const done = []; // [capture time, drawn time] of the overlays drawn
   const show = () => {
     const on = !!stream; dot.textContent = on ? '\u25CF camera on' : 'camera off'; dot.classList.toggle('on', on);
@@ -57,14 +57,14 @@ function render({ model, el }) {
     model.set('running', true); model.set('error', ''); model.save_changes(); show(); requestAnimationFrame(loop);
   }
   function stop() {
-    if (stream) stream.getTracks().forEach(t => t.stop()); stream = null; video.srcObject = null; inflight = false;
+    if (stream) stream.getTracks().forEach(t => t.stop()); stream = null; video.srcObject = null; inflight = 0;
     model.set('running', false); model.set('recording', false); model.save_changes(); show();
   }
   function send(now) {
-    if (!stream || inflight || video.readyState < 2 || now - sentAt < 1000 / model.get('max_fps')) return;
+    if (!stream || inflight >= model.get('max_in_flight') || video.readyState < 2 || now - sentAt < 1000 / model.get('max_fps')) return;
     const w = video.videoWidth, h = video.videoHeight; if (!w || !h) return;
     grab.width = w; grab.height = h; gctx.drawImage(video, 0, 0, w, h);
-    inflight = true; sentAt = now; const me = id++;
+    inflight += 1; sentAt = now; const me = id++;
     grab.toBlob(b => b.arrayBuffer().then(buf => model.send({ type: 'frame', id: me, t: now }, undefined, [buf])),
                 'image/jpeg', model.get('jpeg_quality'));
   }
@@ -86,7 +86,7 @@ function render({ model, el }) {
       c.font = 'bold 36px sans-serif'; c.fillStyle = '#fff'; c.strokeStyle = '#000'; c.lineWidth = 4; const m = c.measureText(model.get('prompt'));
       c.strokeText(model.get('prompt'), (w - m.width) / 2, h / 2); c.fillText(model.get('prompt'), (w - m.width) / 2, h / 2);
     }
-    if (fresh) { done.push([result.t, now]); fresh = false; }
+    for (const t of fresh) done.push([t, now]); fresh = [];
   }
   let statsAt = 0;
   function loop(now) {
@@ -98,14 +98,14 @@ function render({ model, el }) {
       model.set('stats', { analysed: id, fps: span > 0 ? (done.length - 1) / span : 0, latency_ms: lat.length ? lat[Math.floor(lat.length / 2)] : null,
                            latency_p90_ms: lat.length ? lat[Math.floor(lat.length * 0.9)] : null, label: result ? result.label : null,
                            width: video.videoWidth, height: video.videoHeight });
-      model.save_changes();
+      model.save_changes(); root.dataset.stats = JSON.stringify(model.get('stats'));
     }
     requestAnimationFrame(loop);
   }
   model.on('msg:custom', (msg, buffers) => {
     if (msg.type !== 'result') return;
     result = msg; points = buffers && buffers.length ? new Float32Array(buffers[0].buffer.slice(buffers[0].byteOffset, buffers[0].byteOffset + buffers[0].byteLength)) : null;
-    fresh = true; inflight = false; label.textContent = msg.label || ''; level.textContent = msg.level_text || '';
+    fresh.push(msg.t); inflight = Math.max(0, inflight - 1); label.textContent = msg.label || ''; level.textContent = msg.level_text || '';
     root.dataset.results = String(+(root.dataset.results || 0) + 1); root.dataset.landmarks = String(points ? points.length / 2 : 0);
   });
   startB.onclick = start; stopB.onclick = stop;
@@ -146,6 +146,7 @@ class CameraWidget(anywidget.AnyWidget):
     width = traitlets.Int(640).tag(sync=True) # width asked of the camera, pixels
     height = traitlets.Int(480).tag(sync=True) # height asked of the camera, pixels
     max_fps = traitlets.Float(20.0).tag(sync=True) # most frames a second sent to the kernel
+    max_in_flight = traitlets.Int(2).tag(sync=True) # frames sent and not answered yet, at most (no queue beyond them: latest frame wins)
     jpeg_quality = traitlets.Float(0.8).tag(sync=True) # JPEG quality of the frames sent (0-1)
     autostart = traitlets.Bool(False).tag(sync=True) # start the camera as soon as the widget is shown
     running = traitlets.Bool(False).tag(sync=True) # the camera is on (set by the browser)
@@ -239,10 +240,11 @@ def _message(shown:dict, bars:list, t_ms:float, frame_id)->tuple:
 def live(record=None, # mp4 file that Record saves to (its track beside it, `.npz`); None: `session-<time>.mp4`
          bars=DEFAULT_BARS, # blendshapes drawn as bars
          autostart:bool=False, # start the camera at once
+         max_fps:float=20.0, # most frames a second sent to the kernel
          **options, # `LiveAnalyzer` options (smile, norms, window_s, ...)
         )->CameraWidget: # the widget; show it as a notebook cell's result
     "A live camera in the notebook: labels, smile, expressiveness level, landmarks and pose over the video."
-    return CameraWidget(record=record, bars=bars, analyzer_options=options, autostart=autostart)
+    return CameraWidget(record=record, bars=bars, analyzer_options=options, autostart=autostart, max_fps=max_fps)
 
 # %% ../nbs/11b_camera.ipynb #ccfd000b
 def _history_png(scores:list)->bytes:
