@@ -42,7 +42,7 @@ function render({ model, el }) {
   const info = mk('div', 'fm-live-info'); const label = mk('span', 'fm-live-label', ''); const level = mk('span', 'fm-live-level', '');
   info.append(label, level); root.append(bar, stage, info); el.append(root);
   const grab = document.createElement('canvas'); const gctx = grab.getContext('2d');
-  let stream = null, inflight = 0, sentAt = 0, id = 0, result = null, points = null, fresh = []; // fresh: capture times of results not drawn yet
+  let timer = null, stream = null, inflight = 0, sentAt = 0, id = 0, result = null, points = null, fresh = []; // fresh: capture times of results not drawn yet
   const done = []; // [capture time, drawn time] of the overlays drawn
   const show = () => {
     const on = !!stream; dot.textContent = on ? '\u25CF camera on' : 'camera off'; dot.classList.toggle('on', on);
@@ -55,8 +55,10 @@ function render({ model, el }) {
     } catch (e) { status.textContent = 'no camera: ' + e.message; model.set('error', String(e.message || e)); model.save_changes(); return; }
     video.srcObject = stream; await video.play().catch(() => {});
     model.set('running', true); model.set('error', ''); model.save_changes(); show(); requestAnimationFrame(loop);
+    clearInterval(timer); timer = setInterval(() => send(performance.now()), 5); // sending does not wait for the page's animation frames
   }
   function stop() {
+    clearInterval(timer);
     if (stream) stream.getTracks().forEach(t => t.stop()); stream = null; video.srcObject = null; inflight = 0;
     model.set('running', false); model.set('recording', false); model.save_changes(); show();
   }
@@ -105,7 +107,7 @@ function render({ model, el }) {
   model.on('msg:custom', (msg, buffers) => {
     if (msg.type !== 'result') return;
     result = msg; points = buffers && buffers.length ? new Float32Array(buffers[0].buffer.slice(buffers[0].byteOffset, buffers[0].byteOffset + buffers[0].byteLength)) : null;
-    fresh.push(msg.t); inflight = Math.max(0, inflight - 1); label.textContent = msg.label || ''; level.textContent = msg.level_text || '';
+    fresh.push(msg.t); inflight = Math.max(0, inflight - 1); send(performance.now()); label.textContent = msg.label || ''; level.textContent = msg.level_text || '';
     root.dataset.results = String(+(root.dataset.results || 0) + 1); root.dataset.landmarks = String(points ? points.length / 2 : 0);
   });
   startB.onclick = start; stopB.onclick = stop;
