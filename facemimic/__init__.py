@@ -16,7 +16,7 @@ MimicResult.report = _report
 
 _LAZY = {'FaceTrack': 'track', 'extract': 'extraction', 'load_track': 'track',
          'compare': 'compare', 'load_result': 'compare', 'explore': 'explorer',
-         'segment_recording': 'episodes', 'load_episodes': 'episodes', 'annotate': 'annotate'}
+         'practice': 'camera'}
 
 def __getattr__(name):
     "The public names (`extract`, `compare`, `explore`, ...) are imported on first use."

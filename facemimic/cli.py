@@ -11,8 +11,8 @@ from .errors import FacemimicError, OptionError
 from .vocab import EXPRESSIONS # plain data: --help stays fast
 
 # %% auto #0
-__all__ = ['REPORT_FILES', 'SMILE_PRESET_NAMES', 'cli_words', 'cmd_compare', 'cmd_extract', 'cmd_analyze', 'cmd_app',
-           'cmd_transfer', 'build_parser', 'main']
+__all__ = ['REPORT_FILES', 'SMILE_PRESET_NAMES', 'cli_words', 'cmd_compare', 'cmd_extract', 'cmd_analyze', 'cmd_app', 'cmd_live',
+           'build_parser', 'main']
 
 # %% ../nbs/13_cli.ipynb #841334cd
 REPORT_FILES = ('report.html', 'report.md', 'report.txt', 'result.json', 'frames.csv', 'regions.csv') # what `report.write_report` writes, besides PNGs
@@ -109,11 +109,11 @@ def cmd_app(args, # parsed `facemimic app` options
     from facemimic.app import cmd_app
     return cmd_app(args)
 
-def cmd_transfer(args, # parsed `facemimic transfer` options
-                )->int: # exit status
-    "facemimic transfer SOURCE DRIVING --out OUT.mp4 [--intensity X] [--regions R] (see `transfer.cmd_transfer`)"
-    from facemimic.transfer import cmd_transfer
-    return cmd_transfer(args)
+def cmd_live(args, # parsed `facemimic live` options
+            )->int: # exit status
+    "facemimic live [--camera N | --video FILE] [--practice REF] [--out FILE.csv] [--no-window] (see `live.cmd_live`)"
+    from facemimic.live import cmd_live
+    return cmd_live(args)
 
 def _add_run_options(p):
     "The options every command that extracts shares: the model, the cache, quiet."
@@ -171,21 +171,20 @@ def build_parser()->argparse.ArgumentParser: # with every subcommand
     p.add_argument('--no-browser', action='store_true', help="don't open a browser")
     p.add_argument('--print-command', action='store_true', help='print the voila command instead of running it')
     p.set_defaults(func=cmd_app)
-    p = sub.add_parser('transfer', help="animate a face photo with a clip's expression (a synthetic video, marked as such)",
-                       description="Animate the face in SOURCE with the expression of DRIVING by a mesh warp. The video is synthetic: every "
-                                   "frame carries a visible mark, its tags and a JSON sidecar say so. Ask the person in SOURCE for consent.")
-    p.add_argument('source', help='photo (or video: its first frame with a face) of the face to animate')
-    p.add_argument('driving', help='clip, saved track (.npz), or a shipped example: smile, pucker, open-mouth')
-    p.add_argument('--out', required=True, help='output .mp4 (a .mp4.json sidecar is written beside it)')
-    p.add_argument('--intensity', type=float, default=1.0, help="0 still, 1 the driving clip's movement (default), up to 2")
-    p.add_argument('--regions', default=None, help='move only these regions, comma-separated: mouth, brows, eyes, cheeks, nose, lips, jaw, ...')
-    p.add_argument('--follow-pose', action='store_true', help="add the driving clip's small head rotations")
-    p.add_argument('--largest-face', action='store_true', help='animate the largest face when SOURCE shows several')
-    p.add_argument('--no-watermark', action='store_true', help='leave the visible mark out (the tags and sidecar still say synthetic)')
-    p.add_argument('--check', action='store_true', help='re-analyse the output and compare it with DRIVING (score, amplitude ratio, SSIM)')
-    p.add_argument('--sheet', default=None, metavar='PNG', help='also write source, driving and output frames side by side to PNG')
-    _add_run_options(p)
-    p.set_defaults(func=cmd_transfer)
+    p = sub.add_parser('live', help='live expression feedback from a camera (or a file played like one), in a window',
+                       description='Analyse a camera (or a video file at real-time pace) frame by frame and show the landmarks, the label, '
+                                   'the smile state and the expressiveness level in a window; q quits.')
+    source = p.add_mutually_exclusive_group()
+    source.add_argument('--camera', type=int, default=0, metavar='N', help='the camera to use (default 0: the first)')
+    source.add_argument('--video', default=None, metavar='FILE', help='analyse a video file at real-time pace instead of a camera')
+    p.add_argument('--practice', default=None, metavar='REF', help='practise imitating REF: relax, count down, imitate; then print the score')
+    p.add_argument('--out', default=None, metavar='FILE.csv', help="per-frame table: extract's columns plus label, smile and level")
+    p.add_argument('--no-window', action='store_true', help='run without a window (headless)')
+    p.add_argument('--fast', action='store_true', help='with --video: analyse as fast as possible, not at real-time pace')
+    p.add_argument('--max-side', type=int, default=None, help='with --video: shrink frames to this longer side first')
+    p.add_argument('--model', default=None, help='another face_landmarker.task file')
+    p.add_argument('-q', '--quiet', action='store_true', help='no summary line')
+    p.set_defaults(func=cmd_live)
     return parser
 
 
