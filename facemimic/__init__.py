@@ -14,8 +14,19 @@ def _report(self, directory, # folder to write into (made if missing)
 # The report is a surface above `result`, so `result` cannot import it; the package wires the method here.
 MimicResult.report = _report
 
+def analyze(media, # a video or image file
+            out_dir, # folder to write the results into (created if needed)
+            **kwargs, # options of `facemimic.expressions.analyze` (smile, every, video, ...)
+           )->dict: # the summary (also written to summary.json)
+    "Analyse one clip into `out_dir`: its tables, exports and summary page (`expressions.analyze` with the report's page writer)."
+    from .expressions import analyze as run
+    from .report import write_analysis_page # the page is the report's, and `expressions` cannot import the report
+    return run(media, out_dir, **{'writer': write_analysis_page, **kwargs})
+
 _LAZY = {'FaceTrack': 'track', 'extract': 'extraction', 'load_track': 'track',
          'compare': 'compare', 'load_result': 'compare', 'explore': 'explorer',
+         'write_side_by_side': 'video', 'batch': 'cohort',
+         'segment_recording': 'episodes', 'load_episodes': 'episodes', 'annotate': 'annotate',
          'practice': 'camera'}
 
 def __getattr__(name):

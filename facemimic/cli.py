@@ -5,24 +5,53 @@
 # %% ../nbs/13_cli.ipynb #2f778055
 from __future__ import annotations
 import argparse, re, sys
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from .errors import FacemimicError, OptionError
 from .vocab import EXPRESSIONS # plain data: --help stays fast
 
 # %% auto #0
-__all__ = ['REPORT_FILES', 'SMILE_PRESET_NAMES', 'cli_words', 'cmd_compare', 'cmd_extract', 'cmd_analyze', 'cmd_app', 'cmd_live',
+__all__ = ['REPORT_FILES', 'CLI_FLAGS', 'CLI_SWITCHES', 'CLI_NAMES', 'SMILE_PRESET_NAMES', 'cli_words', 'cmd_compare',
+           'cmd_extract', 'cmd_analyze', 'cmd_app', 'cmd_batch', 'cmd_segment', 'cmd_cut', 'cmd_transfer', 'cmd_live',
            'build_parser', 'main']
 
 # %% ../nbs/13_cli.ipynb #841334cd
-REPORT_FILES = ('report.html', 'report.md', 'report.txt', 'result.json', 'frames.csv', 'regions.csv') # what `report.write_report` writes, besides PNGs
+REPORT_FILES = ('report.html', 'report.md', 'report.txt', 'result.json', 'frames.csv', 'regions.csv', 'side-by-side.mp4') # what `report.write_report` writes, besides PNGs
+
+CLI_FLAGS = {'reference_neutral': '--reference-neutral', 'imitation_neutral': '--imitation-neutral', 'expression': '--expression',
+             'reference_start': '--reference-start', 'reference_end': '--reference-end', 'imitation_start': '--imitation-start',
+             'imitation_end': '--imitation-end', 'start_s': '--start', 'end_s': '--end', 'every': '--every', 'max_side': '--max-side',
+             'model_path': '--model', 'smile': '--smile', 'points': '--landmarks', 'norms': '--norms', 'out_dir': '--out',
+             'ip': '--ip', 'port': '--port'} # Python keyword: its flag
+CLI_SWITCHES = {'mirror=True': '--mirror', 'cache=False': '--no-cache', 'video=False': '--no-video', 'mesh=True': '--mesh',
+                'max_side=None': 'no --max-side'} # Python keyword and value: the flag (or words) that says the same
+CLI_NAMES = {'out_dir': '--out'} # Python parameter names a message gives without a value
+_PER_CLIP = {'start_s': '--reference-start/--imitation-start', 'end_s': '--reference-end/--imitation-end'} # compare has one per clip
+
+@lru_cache(maxsize=None)
+def _flags_of(command:str|None)->frozenset|None:
+    "The option strings of a subcommand of `facemimic` (None for no or an unknown command: every flag counts as there)."
+    if command is None: return None
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices.get(command)
+    return None if sub is None else frozenset(sub._option_string_actions)
 
 def cli_words(text:str, # a message written for Python users
+              command:str|None=None, # the subcommand that shows it: only its flags are named (`compare`: its per-clip ones)
              )->str: # the same message with command-line flags for the keywords
-    "A message's Python keywords (`reference_neutral=`, `mirror=True`, ...) as the command line's flags."
-    text = re.sub(r'\bmirror=True\b', '--mirror', text)
-    return re.sub(r'\b(reference_neutral|imitation_neutral|expression|reference_start|reference_end|imitation_start|imitation_end|max_side)=',
-                  lambda m: '--' + m[1].replace('_', '-'), text)
+    "A message's Python keywords (`reference_neutral=`, `mirror=True`, `every=0`, ...) as the command line's flags."
+    known = _flags_of(command)
+    usable = lambda flag: known is None or all(f in known for f in re.findall(r'--[\w-]+', flag)) # the command has that flag
+    for kw, flag in CLI_SWITCHES.items():
+        if usable(flag): text = re.sub(rf'\b{re.escape(kw)}(?!\w)', flag, text)
+        else: text = re.sub(rf'\s*\({re.escape(kw)}\)', '', text) # a hint in brackets this command has no flag for
+    for name, flag in CLI_NAMES.items(): text = re.sub(rf'\b{name}\b(?!=)', flag, text)
+    flags = {k: f for k, f in dict(CLI_FLAGS, **(_PER_CLIP if command == 'compare' else {})).items() if usable(f)}
+    value = r"""(?:'([^']*)'|"([^"]*)"|([^\s,;:)]*?))(?=\.?(?:[\s,;:)]|$))""" # quoted, or up to a space, comma, colon, bracket or final full stop
+    def flag(m):
+        v = next((g for g in m.groups()[1:] if g), '')
+        return flags[m[1]] + (f' {v}' if v else '')
+    return re.sub(rf"\b({'|'.join(flags)})={value}", flag, text)
 
 def _neutral_option(value:str|None, flag:str):
     "A neutral given on the command line: FIRST-LAST frame numbers, or the path of a neutral clip or photo."
@@ -34,20 +63,27 @@ def _neutral_option(value:str|None, flag:str):
 
 def cmd_compare(args, # parsed `facemimic compare` options
                )->int: # exit status
-    "facemimic compare REFERENCE IMITATION [--json] [--out DIR] [--mirror] [--expression X] [--reference-neutral N] [--imitation-neutral N]"
+    "facemimic compare REFERENCE IMITATION [IMITATION ...] [--json] [--out DIR] [--video FILE.mp4] [--mirror] [--expression X] [--reference-neutral N] [--imitation-neutral N]"
+    if isinstance(args.imitation, list):
+        if len(args.imitation) > 1:
+            if getattr(args, 'video', None): raise OptionError("--video writes one comparison: give one imitation with --video, or leave --video out to rank several.")
+            return _compare_many(args)
+        args.imitation = args.imitation[0]
     from facemimic.io import check_writable
     if args.out: check_writable(args.out, folder=True, files=REPORT_FILES, what='--out') # say so before the slow part
+    if args.video:
+        check_writable(args.video, what='--video')
+        if Path(args.video).suffix.lower() != '.mp4': raise OptionError(f"--video {args.video}: give a file name ending in .mp4.")
     from facemimic.compare import compare
-    result = compare(args.reference, args.imitation, mirror=args.mirror, expression=args.expression,
-                     reference_neutral=_neutral_option(args.reference_neutral, '--reference-neutral'),
-                     imitation_neutral=_neutral_option(args.imitation_neutral, '--imitation-neutral'),
-                     reference_start=args.reference_start, reference_end=args.reference_end,
-                     imitation_start=args.imitation_start, imitation_end=args.imitation_end,
-                     cache=not args.no_cache, model_path=args.model, progress=False if (args.quiet or args.json) else None)
+    result = compare(args.reference, args.imitation, **_compare_options(args))
     if args.out:
         from facemimic.report import write_report
         written = write_report(result, args.out)
         if not args.quiet and not args.json: print(f"report written to {Path(args.out)}/ ({len(written)} files)", file=sys.stderr)
+    if args.video:
+        from facemimic.video import write_side_by_side
+        v = write_side_by_side(result, args.video)
+        if not args.quiet and not args.json: print(f"side-by-side video written to {v['path']} ({v['duration_s']:.1f} s: raw, then aligned)", file=sys.stderr)
     if args.json: print(result.to_json())
     elif not args.quiet:
         c = result.components
@@ -59,7 +95,46 @@ def cmd_compare(args, # parsed `facemimic compare` options
         if t['latency_s'] is not None: print(f"latency {t['latency_s']:+.2f} s, duration ratio {t['duration_ratio'] or float('nan'):.2f}, amplitude ratio {t['amplitude_ratio'] or 0:.2f}")
         for r in result.regions:
             if r.active or 'moved, but' in r.feedback: print(f"  - {r.feedback}")
-        for w in result.warnings: print(f"warning: {cli_words(w)}")
+        for w in result.warnings: print(f"warning: {cli_words(w, 'compare')}")
+    return 0
+
+def _compare_options(args)->dict:
+    "The keywords of `compare` that the command line's options give."
+    return dict(mirror=args.mirror, expression=args.expression,
+                reference_neutral=_neutral_option(args.reference_neutral, '--reference-neutral'),
+                imitation_neutral=_neutral_option(args.imitation_neutral, '--imitation-neutral'),
+                reference_start=args.reference_start, reference_end=args.reference_end,
+                imitation_start=args.imitation_start, imitation_end=args.imitation_end,
+                cache=not args.no_cache, model_path=args.model, progress=False if (args.quiet or args.json) else None)
+
+def _compare_many(args)->int:
+    "Several imitations of one reference: each compared, then ranked in one table (printed; `ranking.csv` and a report per imitation in --out)."
+    missing = [p for p in args.imitation if not Path(p).exists()]
+    if missing: raise OptionError(f"{', '.join(missing)}: not found: check the paths of the imitations (nothing was compared).")
+    from facemimic.io import check_writable
+    if args.out: check_writable(args.out, folder=True, files=('ranking.csv',), what='--out') # before the slow part
+    from facemimic.compare import compare
+    from facemimic.report import ranking_table, write_ranking
+    options, results, failed, errors = _compare_options(args), [], [], []
+    for k, clip in enumerate(args.imitation):
+        if not (args.quiet or args.json): print(f"imitation {k + 1} of {len(args.imitation)}: {Path(clip).name}", file=sys.stderr)
+        try: results.append(compare(args.reference, clip, **options))
+        except FacemimicError as e: # one clip without a face does not stop the others
+            errors.append(e); failed.append(f"{Path(clip).name} was not ranked: {cli_words(str(e), 'compare')}")
+    if not results: raise errors[0] # none could be compared (the reference itself, or every imitation): its own message
+    table = write_ranking(results, args.out) if args.out else ranking_table(results)
+    if args.json: print(table.to_json(orient='records', force_ascii=False))
+    elif not args.quiet:
+        cols = ['rank', 'score', 'imitation'] + [c for c in table.columns if c in ('expression', 'structure', 'dynamic', 'static', 'timing')]
+        cells = [cols + ['first thing to do']] + [[('–' if v is None or v != v else f"{v:.0f}" if isinstance(v, float) else str(v)) for v in r[cols]] + [r.first_advice]
+                                                   for _, r in table.iterrows()]
+        widths = [max(len(c[k]) for c in cells) for k in range(len(cols))]
+        for c in cells: print('  '.join(v.ljust(w) for v, w in zip(c, widths)) + '  ' + c[-1])
+    if not (args.json or args.quiet): # each ranked imitation's own warnings; one that was not ranked is always said
+        for r in results: failed += [f"{Path(str(r.imitation.path)).name}: {cli_words(w, 'compare')}" for w in r.warnings]
+    for line in failed: print(f"warning: {line}", file=sys.stderr)
+    if args.out and not args.quiet and not args.json:
+        print(f"ranking written to {Path(args.out)/'ranking.csv'}, a report per imitation in its subfolder", file=sys.stderr)
     return 0
 
 def _write_table(df, out:Path):
@@ -73,6 +148,9 @@ def _write_table(df, out:Path):
 def cmd_extract(args, # parsed `facemimic extract` options
                )->int: # exit status
     "facemimic extract MEDIA --out FILE.csv|FILE.parquet|FILE.npz"
+    if Path(args.media).is_dir(): # a folder of clips: one Parquet dataset, partitioned by clip
+        from facemimic.cohort import cmd_extract_folder
+        return cmd_extract_folder(args)
     from facemimic.track import save_track
     from facemimic.extraction import extract
     out = Path(args.out)
@@ -101,7 +179,8 @@ def cmd_analyze(args, # parsed `facemimic analyze` options
                )->int: # exit status
     "facemimic analyze MEDIA --out DIR (see `expressions.cmd_analyze`)"
     from facemimic.expressions import cmd_analyze
-    return cmd_analyze(args)
+    from facemimic.report import write_analysis_page # the summary page: `expressions` cannot import the report
+    return cmd_analyze(args, writer=write_analysis_page, words=cli_words)
 
 def cmd_app(args, # parsed `facemimic app` options
            )->int: # exit status
@@ -109,6 +188,27 @@ def cmd_app(args, # parsed `facemimic app` options
     from facemimic.app import cmd_app
     return cmd_app(args)
 
+def cmd_batch(args, # parsed `facemimic batch` options
+             )->int: # exit status
+    "facemimic batch DESIGN.csv --out DIR [--workers N] [--scheduler ADDR] [--reports] [--retry-errors] (see `cohort.cmd_batch`)"
+    from facemimic.cohort import cmd_batch
+    return cmd_batch(args)
+def cmd_segment(args, # parsed `facemimic segment` options
+               )->int: # exit status
+    "facemimic segment RECORDING [--out FILE.csv|FILE.json] (see `episodes.cmd_segment`)"
+    from facemimic.episodes import cmd_segment
+    return cmd_segment(args)
+
+def cmd_cut(args, # parsed `facemimic cut` options
+           )->int: # exit status
+    "facemimic cut RECORDING --episodes FILE --out DIR (see `episodes.cmd_cut`)"
+    from facemimic.episodes import cmd_cut
+    return cmd_cut(args)
+def cmd_transfer(args, # parsed `facemimic transfer` options
+                )->int: # exit status
+    "facemimic transfer SOURCE DRIVING --out OUT.mp4 [--intensity X] [--regions R] (see `transfer.cmd_transfer`)"
+    from facemimic.transfer import cmd_transfer
+    return cmd_transfer(args)
 def cmd_live(args, # parsed `facemimic live` options
             )->int: # exit status
     "facemimic live [--camera N | --video FILE] [--practice REF] [--out FILE.csv] [--no-window] (see `live.cmd_live`)"
@@ -127,21 +227,23 @@ def build_parser()->argparse.ArgumentParser: # with every subcommand
     parser.add_argument('--version', action='version', version=f"facemimic {metadata.version('facemimic')}")
     sub = parser.add_subparsers(dest='command', required=True, metavar='COMMAND')
     p = sub.add_parser('extract', help='landmarks, blendshapes and head pose of every frame, as a table')
-    p.add_argument('media', help='video or image file')
-    p.add_argument('--out', required=True, help='output table: .csv, .parquet, or .npz (a saved FaceTrack)')
+    p.add_argument('media', help='video or image file, or a folder of them')
+    p.add_argument('--out', required=True, help='output table: .csv, .parquet, or .npz (a saved FaceTrack); for a folder, DIR.parquet: one dataset partitioned by clip')
     _add_clip_options(p)
     p.add_argument('--every', type=int, default=1, help='analyse every n-th frame')
     p.add_argument('--max-side', type=int, default=None, help='shrink frames to this longer side first')
     p.add_argument('--model', default=None, help='another face_landmarker.task file')
     p.add_argument('--no-landmarks', action='store_true', help='leave the 478x3 landmark columns out of the table')
+    p.add_argument('--workers', type=int, default=None, metavar='N', help='for a folder: local processes (default: one per core)')
     p.add_argument('--no-cache', action='store_true', help='neither read nor write the extraction cache')
     p.add_argument('-q', '--quiet', action='store_true', help='no progress bar or summary')
     p.set_defaults(func=cmd_extract)
-    p = sub.add_parser('compare', help='score how well IMITATION imitates the expression in REFERENCE')
+    p = sub.add_parser('compare', help='score how well IMITATION imitates the expression in REFERENCE (several imitations: ranked)')
     p.add_argument('reference', help='video or image of the reference expression (or a saved track .npz)')
-    p.add_argument('imitation', help="video or image of the person's imitation (or a saved track .npz)")
+    p.add_argument('imitation', nargs='+', help="video or image of the person's imitation (or a saved track .npz); several: ranked in one table")
     p.add_argument('--json', action='store_true', help='print the result as JSON on stdout')
-    p.add_argument('--out', default=None, metavar='DIR', help='write the report (HTML, Markdown, text, JSON, CSV, PNGs) to DIR')
+    p.add_argument('--out', default=None, metavar='DIR', help='write the report (HTML, Markdown, text, JSON, CSV, PNGs) to DIR; with several imitations, ranking.csv and a report per imitation in subfolders')
+    p.add_argument('--video', default=None, metavar='FILE.mp4', help='write reference and imitation side by side (raw, then aligned) as an H.264 mp4')
     p.add_argument('--mirror', action='store_true', help='the imitation was filmed with a selfie camera: swap its left and right')
     p.add_argument('--expression', default=None, help='optional hint: ' + ', '.join(EXPRESSIONS))
     for role in ('reference', 'imitation'):
@@ -151,7 +253,7 @@ def build_parser()->argparse.ArgumentParser: # with every subcommand
     _add_run_options(p)
     p.set_defaults(func=cmd_compare)
     p = sub.add_parser('analyze', help='one clip: smiles, expression labels, scores, landmark exports, annotated video',
-                       description='Analyse one video or photo and write tables, exports, an annotated video, a PCA plot and summary.json into DIR.')
+                       description='Analyse one video or photo and write tables, exports, an annotated video, a PCA plot, summary.json and a summary page (summary.html) into DIR.')
     p.add_argument('media', metavar='MEDIA', help='video or image file')
     p.add_argument('--out', required=True, metavar='DIR', help='folder to write the results into')
     _add_clip_options(p)
@@ -171,6 +273,51 @@ def build_parser()->argparse.ArgumentParser: # with every subcommand
     p.add_argument('--no-browser', action='store_true', help="don't open a browser")
     p.add_argument('--print-command', action='store_true', help='print the voila command instead of running it')
     p.set_defaults(func=cmd_app)
+    p = sub.add_parser('batch', help='a cohort study: every pair of a design compared, in parallel, as one table',
+                       description='Compare every pair of a design (a CSV with reference and imitation columns) and write scores.parquet, '
+                       'scores.csv, summary.html, pairs/ and tracks/ into DIR. Running it again skips the pairs already done.')
+    p.add_argument('design', nargs='?', metavar='DESIGN.csv', help='one row per comparison: reference, imitation, optional mirror, expression, '
+                   'reference_neutral, imitation_neutral; other columns are carried through')
+    p.add_argument('--out', required=True, metavar='DIR', help='folder for the results (made if missing)')
+    p.add_argument('--reference', default=None, metavar='REF', help='instead of a design: this reference clip ...')
+    p.add_argument('--imitations', default=None, metavar='DIR_OR_GLOB', help='... against every clip of this folder or pattern')
+    p.add_argument('--pairs', nargs=2, default=None, metavar=('all', 'DIR'), help='instead of a design: every clip of DIR against every other')
+    p.add_argument('--workers', type=int, default=None, metavar='N', help='local processes (default: one per core)')
+    p.add_argument('--scheduler', default=None, metavar='ADDR', help='run on the Dask cluster at this address (tcp://host:8786)')
+    p.add_argument('--reports', action='store_true', help='also write a report folder per pair into DIR/reports/')
+    p.add_argument('--retry-errors', action='store_true', help='run again the pairs that failed before')
+    _add_run_options(p)
+    p.set_defaults(func=cmd_batch)
+    p = sub.add_parser('segment', help='find the expression episodes (and speech) of a long recording',
+                       description='Find every expression episode of a long recording and write them as an episodes file (CSV or JSON).')
+    p.add_argument('recording', help='video of the recording (or its saved track .npz)')
+    p.add_argument('--out', default=None, metavar='FILE', help='episodes file, .csv or .json (default: RECORDING.episodes.csv beside it)')
+    p.add_argument('--min-activation', type=float, default=0.7, metavar='A', help='smallest peak activation of an episode (default 0.7)')
+    _add_run_options(p)
+    p.set_defaults(func=cmd_segment)
+    p = sub.add_parser('cut', help="write each episode of a recording as its own clip",
+                       description='Write each expression episode of a recording as its own H.264 clip, with a margin, and clips.csv listing them.')
+    p.add_argument('recording', help='video of the recording')
+    p.add_argument('--episodes', default=None, metavar='FILE', help='episodes file (default: RECORDING.episodes.csv beside it)')
+    p.add_argument('--out', required=True, metavar='DIR', help='folder to write the clips into')
+    p.add_argument('--margin', type=float, default=0.5, metavar='S', help='seconds kept before each onset and after each offset (default 0.5)')
+    p.add_argument('-q', '--quiet', action='store_true', help='no summary')
+    p.set_defaults(func=cmd_cut)
+    p = sub.add_parser('transfer', help="animate a face photo with a clip's expression (a synthetic video, marked as such)",
+                       description="Animate the face in SOURCE with the expression of DRIVING by a mesh warp. The video is synthetic: every "
+                                   "frame carries a visible mark, its tags and a JSON sidecar say so. Ask the person in SOURCE for consent.")
+    p.add_argument('source', help='photo (or video: its first frame with a face) of the face to animate')
+    p.add_argument('driving', help='clip, saved track (.npz), or a shipped example: smile, pucker, open-mouth')
+    p.add_argument('--out', required=True, help='output .mp4 (a .mp4.json sidecar is written beside it)')
+    p.add_argument('--intensity', type=float, default=1.0, help="0 still, 1 the driving clip's movement (default), up to 2")
+    p.add_argument('--regions', default=None, help='move only these regions, comma-separated: mouth, brows, eyes, cheeks, nose, lips, jaw, ...')
+    p.add_argument('--follow-pose', action='store_true', help="add the driving clip's small head rotations")
+    p.add_argument('--largest-face', action='store_true', help='animate the largest face when SOURCE shows several')
+    p.add_argument('--no-watermark', action='store_true', help='leave the visible mark out (the tags and sidecar still say synthetic)')
+    p.add_argument('--check', action='store_true', help='re-analyse the output and compare it with DRIVING (score, amplitude ratio, SSIM)')
+    p.add_argument('--sheet', default=None, metavar='PNG', help='also write source, driving and output frames side by side to PNG')
+    _add_run_options(p)
+    p.set_defaults(func=cmd_transfer)
     p = sub.add_parser('live', help='live expression feedback from a camera (or a file played like one), in a window',
                        description='Analyse a camera (or a video file at real-time pace) frame by frame and show the landmarks, the label, '
                                    'the smile state and the expressiveness level in a window; q quits.')
@@ -195,10 +342,15 @@ def main(argv:list|None=None, # the arguments (None: `sys.argv[1:]`)
     from facemimic.backends.mediapipe import native_logs_filtered # NumPy only; MediaPipe loads when a model opens
     parser = build_parser()
     args = parser.parse_args(argv)
+    import warnings
+    def show(message, category, filename, lineno, file=None, line=None): # a warning as one line, in the command line's words
+        print(f"facemimic {args.command}: warning: {cli_words(str(message), args.command)}", file=sys.stderr)
     try:
-        with native_logs_filtered(): return args.func(args) or 0
+        with native_logs_filtered(), warnings.catch_warnings():
+            warnings.showwarning = show
+            return args.func(args) or 0
     except FacemimicError as e:
-        print(f"facemimic {args.command}: error: {e}", file=sys.stderr); return 2
+        print(f"facemimic {args.command}: error: {cli_words(str(e), args.command)}", file=sys.stderr); return 2
     except KeyboardInterrupt:
         print(f"facemimic {args.command}: interrupted", file=sys.stderr); return 130
 

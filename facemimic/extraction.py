@@ -7,25 +7,65 @@ from __future__ import annotations
 import hashlib, json, os, shutil, time
 from contextlib import closing
 from pathlib import Path
+import numpy as np
 from .errors import MediaError, NoFaceError, OptionError
 from .io import file_sha256
 from .media import Clip
-from .track import TRACK_FORMAT, FaceTrack, FaceTrackBuilder, load_track, save_track
-from .backends import Backend, get_backend
+from .track import TRACK_FORMAT, Face, FaceTrack, FaceTrackBuilder, load_track, save_track
+from .backends import Backend, Detector, get_backend
 
 # %% auto #0
-__all__ = ['STALE_TEMP_S', 'PROGRESS_MIN_S', 'track_clip', 'default_cache_dir', 'cache_key', 'extract']
+__all__ = ['TILE_MIN_SIDE', 'TILE_GRIDS', 'STALE_TEMP_S', 'PROGRESS_MIN_S', 'tile_boxes', 'faces_on_tiles', 'track_clip',
+           'default_cache_dir', 'cache_key', 'extract']
+
+# %% ../nbs/02e_extraction.ipynb #a1b2c3d1
+TILE_MIN_SIDE = 960 # a still image whose longer side is at least this is searched again on tiles when the whole shows no face
+TILE_GRIDS = (2, 3, 4) # the grids tried, coarse to fine: n x n tiles, each overlapping its neighbours by a third
+
+def tile_boxes(width:int, # the image's width, pixels
+               height:int, # its height, pixels
+               n:int, # tiles across and down
+               overlap:float=1/3, # share of a tile that its neighbour covers too
+              )->list: # [(x0, y0, x1, y1)] pixel boxes, row by row
+    "The boxes of an n x n grid of overlapping tiles covering an image."
+    tw, th = (round(s / (n - (n - 1) * overlap)) for s in (width, height))
+    xs, ys = (np.linspace(0, s - t, n).round().astype(int) for s, t in ((width, tw), (height, th)))
+    return [(int(x), int(y), int(x) + tw, int(y) + th) for y in ys for x in xs]
+
+def _on_image(face:Face, box:tuple, width:int, height:int)->Face:
+    "A face found on a tile, with its landmarks in the whole image's normalised coordinates (z scaled like x)."
+    x0, y0, x1, y1 = box
+    lm = np.asarray(face.landmarks, np.float32) * np.array([(x1 - x0) / width, (y1 - y0) / height, (x1 - x0) / width], np.float32)
+    return face._replace(landmarks=lm + np.array([x0 / width, y0 / height, 0], np.float32))
+
+def faces_on_tiles(detector:Detector, # an open detector, in still-image mode
+                   rgb:np.ndarray, # (H, W, 3) uint8 image
+                   grids:tuple=TILE_GRIDS, # grids to try in turn
+                  )->tuple: # (faces in the whole image's coordinates, the grid that found them or None)
+    "Look for faces on zoomed, overlapping tiles of a large image, a finer grid at a time, until one finds some."
+    h, w = rgb.shape[:2]
+    for n in grids:
+        found = [_on_image(f, box, w, h) for box in tile_boxes(w, h, n)
+                 for f in detector.detect(np.ascontiguousarray(rgb[box[1]:box[3], box[0]:box[2]]))]
+        kept = [] # the same face seen on two overlapping tiles is kept once: the larger sighting
+        for f in sorted(found, key=lambda f: -np.prod(np.ptp(f.landmarks[:, :2], 0))):
+            c = f.landmarks[:, :2].mean(0)
+            if not any(((k.landmarks[:, :2].min(0) <= c) & (c <= k.landmarks[:, :2].max(0))).all() for k in kept): kept.append(f)
+        if kept: return kept, n
+    return [], None
+
 
 # %% ../nbs/02e_extraction.ipynb #ce7de403
 def track_clip(clip:Clip, # an open clip
                backend:Backend|None=None, # the landmark backend (None: MediaPipe with its defaults)
                progress:bool=False, # show a tqdm progress bar
                options:dict|None=None, # extraction options to record in the track's metadata
+               tiles:bool=True, # look again on zoomed tiles of a large still image when the whole shows no face
               )->FaceTrack: # the clip's face track
     "Run a landmark backend over every frame of `clip` and collect a `FaceTrack`."
     backend = backend or get_backend()
     info, builder = clip.info, FaceTrackBuilder()
-    size = None
+    size, grid = None, None
     with closing(backend.open(info.kind == 'video')) as detector:
         frames = iter(clip)
         if progress:
@@ -34,13 +74,16 @@ def track_clip(clip:Clip, # an open clip
         for f in frames:
             if f.image is None: builder.add(f.index, f.time_s, None, []); continue # a damaged frame: kept as a frame without a face
             size = f.image.shape[1::-1]
-            builder.add(f.index, f.time_s, f.image, detector.detect(f.image, f.time_s))
-    if size is None and builder.rows: raise MediaError(f"{info.path}: none of its frames could be decoded: the file is damaged; copy or export it again.")
-    if not builder.rows: raise MediaError(f"{info.path} gave no frames between the chosen start and end: check start_s/end_s against its length ({info.duration_s:.2f} s).")
+            faces = detector.detect(f.image, f.time_s)
+            if not faces and tiles and info.kind == 'image' and max(size) >= TILE_MIN_SIDE: faces, grid = faces_on_tiles(detector, f.image)
+            builder.add(f.index, f.time_s, f.image, faces)
+    if size is None and len(builder): raise MediaError(f"{info.path}: none of its frames could be decoded: the file is damaged; copy or export it again.")
+    if not len(builder): raise MediaError(f"{info.path} gave no frames between the chosen start and end: check start_s/end_s against its length ({info.duration_s:.2f} s).")
     meta = dict(path=info.path, kind=info.kind, fps=info.fps, width=int(size[0]), height=int(size[1]), source_width=info.width,
                 source_height=info.height, frame_count=info.frame_count, rotation_deg=info.rotation_deg, model_sha256=backend.model_sha256,
                 versions=backend.versions(), options=dict(options or {}), warnings=list(info.warnings),
-                coverage=clip.coverage or dict(frames=len(builder.rows), decoded=len(builder.rows), missing=0, missing_ranges_s=[]))
+                coverage=clip.coverage or dict(frames=len(builder), decoded=len(builder), missing=0, missing_ranges_s=[]))
+    if grid: meta['tile_grid'] = grid # the face was found on a grid x grid tile of the image
     return builder.build(meta)
 
 # %% ../nbs/02e_extraction.ipynb #4755d615
@@ -107,6 +150,7 @@ def extract(source, # a video or image file
             cache_dir=None, # cache folder (None: `default_cache_dir()`)
             progress:bool|None=None, # progress bar (None: for videos whose analysed part is longer than `PROGRESS_MIN_S`)
             backend=None, # a `Backend`, or a backend's name (None: MediaPipe with the three options above)
+            tiles:bool=True, # look again on zoomed tiles of a large still image when the whole shows no face
            )->FaceTrack: # landmarks, blendshapes, pose, boxes and crops per frame
     "Extract a `FaceTrack` from a video or image file, using the cache."
     clip = Clip(source, start_s, end_s, every, max_side)
@@ -114,14 +158,16 @@ def extract(source, # a video or image file
         backend = get_backend(backend, model_path=model_path, max_faces=max_faces, min_confidence=min_confidence)
     elif (model_path, max_faces, min_confidence) != (None, 2, 0.5):
         raise OptionError("model_path, max_faces and min_confidence are MediaPipe's options: give them to the backend object itself.")
+    if not isinstance(tiles, bool): raise OptionError(f"tiles={tiles!r}: give True or False.")
     options = dict(start_s=start_s, end_s=end_s, every=clip.every, max_side=clip.max_side) | backend.options
+    if clip.info.kind == 'image': options['tiles'] = tiles # part of the cache key; videos are never tiled
     key = cache_key(clip.info.path, backend.model_sha256, options, backend.name) if cache else None
     entry = Path(cache_dir or default_cache_dir())/f'{key}.npz' if cache else None
     notes = []
     track = _read_cache(entry, notes) if entry is not None else None
     if track is None:
         if progress is None: progress = clip.info.kind == 'video' and _analysed_s(clip) > PROGRESS_MIN_S
-        track = track_clip(clip, backend, progress, options)
+        track = track_clip(clip, backend, progress, options, tiles)
         if entry is not None: _write_cache(track, entry, notes)
     track.warnings.extend(n for n in notes if n not in track.warnings) # the command line prints them
     track.meta['path'] = clip.info.path

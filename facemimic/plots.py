@@ -35,7 +35,8 @@ __all__ = ['REFERENCE_COLOUR', 'IMITATION_COLOUR', 'FACE_OVAL', 'LIPS_OUTER', 'L
            'apex_landmarks', 'superimposed_png', 'region_score_colour', 'region_map', 'region_map_png',
            'blendshape_series', 'blendshapes_png', 'cost_matrix', 'cost_matrix_png', 'timing_table', 'timing_png',
            'neutral_bokeh', 'apex_bokeh', 'superimposed_bokeh', 'region_map_bokeh', 'blendshapes_bokeh',
-           'cost_matrix_bokeh', 'timing_bokeh', 'figure_pngs', 'label_timeline_png', 'landmark_pca_png']
+           'cost_matrix_bokeh', 'timing_bokeh', 'figure_pngs', 'label_timeline_png', 'landmark_pca_png',
+           'colour_shades']
 
 # %% ../nbs/09_plots.ipynb #902571f0
 REFERENCE_COLOUR, IMITATION_COLOUR = '#1f5fa8', '#e0730d' # blue and orange
@@ -709,3 +710,21 @@ def landmark_pca_png(pca:LandmarkPCA, # from `expressions.landmark_pca` on one c
     by_time.set_ylabel(f"PC 2 ({share[1]}), cm", fontsize=8)
     fig.suptitle('Face shapes of the clip (head pose removed), first two principal components', fontsize=11)
     return figure_png(fig, dpi)
+
+# %% ../nbs/09_plots.ipynb #21b4198f
+def _mix(colour:str, other:int, amount:float)->str:
+    "`colour` moved `amount` (0-1) of the way to the grey level `other` (0: black, 255: white)."
+    return '#' + ''.join(f'{round(int(colour[i:i + 2], 16) * (1 - amount) + other * amount):02x}' for i in (1, 3, 5))
+
+def colour_shades(colour:str, # a hex colour, '#rrggbb'
+                  n:int, # how many shades
+                  spread:float=0.5, # the darkest and lightest mix in this much black or white
+                 )->list: # n hex colours, `colour` first
+    "`n` shades of `colour`: the colour itself, then darker and lighter ones in turn."
+    if n < 0: raise OptionError(f"colour_shades needs n >= 0, not {n}.")
+    levels = max(1, n // 2)
+    out = []
+    for k in range(n):
+        a = spread * ((k + 1) // 2) / levels
+        out.append(colour if k == 0 else _mix(colour, 0 if k % 2 else 255, a))
+    return out
