@@ -11,7 +11,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1]/'facemimic'
 
 LAYERS = ['errors', 'io', 'geometry', 'topology', 'track', 'backends', 'media', 'extraction', 'landmarks', 'vocab', 'regions', 'ibug68', 'features', 'segment', 'similarity', 'components', 'result',
-          'compare', 'advice', 'expressions', 'episodes', 'live', 'transfer', 'plots', 'video', 'report', 'cohort', 'explorer', 'annotate',
+          'compare', 'advice', 'expressions', 'episodes', 'streaming', 'transfer', 'plots', 'video', 'report', 'cohort', 'identity', 'explorer', 'annotate',
           'camera', 'app', 'cli'] # top (imports nothing) to bottom; a name here may come before its module does
 
 def modules()->dict:
