@@ -100,11 +100,11 @@ def known_tasks(episodes:list, clip_ids:set, track_of)->list:
     tasks = []
     for ep in episodes:
         ref = f'{ep.id}.loose'
-        tasks.append(dict(section='known', case='self', episode=ep.id, label=ep.label, ref=ref, imi=ref, mirror=False, expression=None))
+        tasks.append(dict(section='known', case='self', episode=ep.id, label=ep.label, ref=ref, imi=ref, mirror=None, expression=None))
         for case in vs.CASES:
             imi = f'{ep.id}.x.{case}'
             if imi not in clip_ids: continue
-            for mirror in ((True, False) if case == 'mirror' else (False,)):
+            for mirror in ((True, None) if case == 'mirror' else (None,)): # None: compare's default, no flag
                 tasks.append(dict(section='known', case=case if case != 'mirror' else ('mirror' if mirror else 'mirror_noflag'),
                                   episode=ep.id, label=ep.label, ref=ref, imi=imi, mirror=mirror, expression=None))
     for t in tasks: t.update(ref_track=track_of(t['ref']), imi_track=track_of(t['imi']))
@@ -184,12 +184,12 @@ def rank_tasks(refs:list, episodes:list, clip_ids:set, track_of)->list:
             role = 'pos' if e.label == ref.label else 'neg'
             for hint in (None, LABEL_HINTS[ref.label]):
                 tasks.append(dict(section='rank', ref=f'{ref.id}.loose', ref_episode=ref.id, ref_label=ref.label, imi=cid,
-                                  imi_episode=e.id, imi_label=e.label, cut=cid.rsplit('.', 1)[1], role=role, mirror=False, expression=hint))
+                                  imi_episode=e.id, imi_label=e.label, cut=cid.rsplit('.', 1)[1], role=role, mirror=None, expression=hint))
         for s in vs.SPEECH:
             if s.person == ref.person: continue
             for hint in (None, LABEL_HINTS[ref.label]):
                 tasks.append(dict(section='rank', ref=f'{ref.id}.loose', ref_episode=ref.id, ref_label=ref.label, imi=s.id,
-                                  imi_episode=s.id, imi_label='speech', cut='speech', role='neg', mirror=False, expression=hint))
+                                  imi_episode=s.id, imi_label='speech', cut='speech', role='neg', mirror=None, expression=hint))
     for t in tasks: t.update(ref_track=track_of(t['ref']), imi_track=track_of(t['imi']))
     return tasks
 

@@ -145,7 +145,8 @@ class App:
         samples = sample_clips()
         self.inputs = {role: ClipInput(role, self.work, samples) for role in ('reference', 'imitation')}
         auto = dict(width='auto', flex='0 0 auto', max_width='100%') # keep their size on a phone: the row wraps instead
-        self.mirror = w.Checkbox(False, description='the imitation is mirrored (selfie camera)', indent=False, layout=w.Layout(**auto))
+        self.mirror = w.Dropdown(options=[('left and right: whichever matches better', None), ('mirrored (selfie camera)', True), ('as filmed', False)],
+                                 value=None, description='Imitation', layout=w.Layout(**auto)) # `compare`'s mirror=
         self.compare_button = w.Button(description='Compare', button_style='primary', icon='play', layout=w.Layout(min_width='8em', **auto))
         self.compare_button.add_class('facemimic-compare')
         self.compare_button.on_click(lambda _: self.run())

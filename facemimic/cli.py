@@ -24,7 +24,7 @@ CLI_FLAGS = {'reference_neutral': '--reference-neutral', 'imitation_neutral': '-
              'imitation_end': '--imitation-end', 'start_s': '--start', 'end_s': '--end', 'every': '--every', 'max_side': '--max-side',
              'model_path': '--model', 'smile': '--smile', 'points': '--landmarks', 'norms': '--norms', 'out_dir': '--out',
              'ip': '--ip', 'port': '--port'} # Python keyword: its flag
-CLI_SWITCHES = {'mirror=True': '--mirror', 'cache=False': '--no-cache', 'video=False': '--no-video', 'mesh=True': '--mesh',
+CLI_SWITCHES = {'mirror=True': '--mirror', 'mirror=False': '--no-mirror', 'cache=False': '--no-cache', 'video=False': '--no-video', 'mesh=True': '--mesh',
                 'max_side=None': 'no --max-side'} # Python keyword and value: the flag (or words) that says the same
 CLI_NAMES = {'out_dir': '--out'} # Python parameter names a message gives without a value
 _PER_CLIP = {'start_s': '--reference-start/--imitation-start', 'end_s': '--reference-end/--imitation-end'} # compare has one per clip
@@ -238,7 +238,10 @@ def build_parser()->argparse.ArgumentParser: # with every subcommand
     p.add_argument('--json', action='store_true', help='print the result as JSON on stdout')
     p.add_argument('--out', default=None, metavar='DIR', help='write the report (HTML, Markdown, text, JSON, CSV, PNGs) to DIR; with several imitations, ranking.csv and a report per imitation in subfolders')
     p.add_argument('--video', default=None, metavar='FILE.mp4', help='write reference and imitation side by side (raw, then aligned) as an H.264 mp4')
-    p.add_argument('--mirror', action='store_true', help='the imitation was filmed with a selfie camera: swap its left and right')
+    side = p.add_mutually_exclusive_group()
+    side.add_argument('--mirror', action='store_const', const=True, default=None, help="swap the imitation's left and right (a selfie camera); default: "
+                      'compare it as filmed and as its mirror image, and keep the mirror image when it matches clearly better')
+    side.add_argument('--no-mirror', dest='mirror', action='store_const', const=False, help='compare the imitation as filmed, never mirrored')
     p.add_argument('--expression', default=None, help='optional hint: ' + ', '.join(EXPRESSIONS))
     for role in ('reference', 'imitation'):
         p.add_argument(f'--{role}-neutral', default=None, metavar='N', help=f"the {role}'s neutral face: FIRST-LAST frame numbers (e.g. 0-12), "

@@ -27,8 +27,8 @@ def _blank(v)->bool:
     return v is None or (isinstance(v, float) and v != v) or (isinstance(v, str) and not v.strip())
 
 def _mirror_value(v):
-    "A design's mirror cell as a bool, or None when it is not one."
-    if _blank(v): return False
+    "A design's mirror cell: True, False, 'auto' for a blank cell (the better side, as `compare(mirror=None)`), or None when it is not one."
+    if _blank(v): return 'auto'
     if isinstance(v, (bool, int)) and not isinstance(v, float) and v in (0, 1): return bool(v)
     s = str(v).strip().lower()
     return True if s in ('true', 'yes', '1', 'y') else False if s in ('false', 'no', '0', 'n') else None
@@ -77,7 +77,7 @@ def read_design(design, # a CSV file, or a pandas DataFrame, with `reference` an
         if mirror is None: problems.append(f"{line}: mirror={row['mirror']!r} is not true or false")
         expression = None if _blank(row.get('expression')) else str(row['expression']).strip()
         if expression is not None and expression not in EXPRESSIONS: problems.append(f"{line}: expression {expression!r} is not one of {', '.join(EXPRESSIONS)}")
-        pair.update(mirror=bool(mirror), expression=expression)
+        pair.update(mirror=None if mirror == 'auto' else bool(mirror), expression=expression)
         for col in ('reference_neutral', 'imitation_neutral'):
             pair[col] = _neutral_value(row.get(col), root)
             if isinstance(pair[col], str) and not Path(pair[col]).is_file(): absent.setdefault(pair[col], line)
@@ -235,7 +235,7 @@ def compare_pair(pair:dict, # from `read_design`: paths, options and the pair's 
               if isinstance(c, str) and (m := (clip_errors or {}).get(c))]
     try:
         if failed: raise MediaError(failed[0])
-        result = compare(pair['reference'], pair['imitation'], mirror=pair.get('mirror', False), expression=pair.get('expression'),
+        result = compare(pair['reference'], pair['imitation'], mirror=pair.get('mirror'), expression=pair.get('expression'),
                          reference_neutral=pair.get('reference_neutral'), imitation_neutral=pair.get('imitation_neutral'),
                          backend=worker_backend(model_path), cache_dir=out/'tracks', progress=False)
         row = result_row(result) | dict(status='ok', error=None)

@@ -21,8 +21,8 @@ from .vocab import EXPRESSIONS, REGION_GROUPS
 from .similarity import Alignment, amplitude_ratio, asymmetry, dtw_align, time_warp, xcorr_lag, DTW_BAND
 
 # %% auto #0
-__all__ = ['ACTIVE_FRACTION', 'ACTIVE_MIN', 'REGION_MOVED', 'WINDOW_MARGIN_S', 'HINT_OTHERS', 'WHOLE_EPISODE', 'EXPRESSION_HINTS',
-           'compare_tracks', 'compare', 'load_result']
+__all__ = ['ACTIVE_FRACTION', 'ACTIVE_MIN', 'REGION_MOVED', 'WINDOW_MARGIN_S', 'HINT_OTHERS', 'WHOLE_EPISODE', 'MIRROR_MARGIN',
+           'EXPRESSION_HINTS', 'compare_tracks', 'compare', 'load_result']
 
 # %% ../nbs/07_compare.ipynb #83d6050e
 ACTIVE_FRACTION, ACTIVE_MIN = 0.15, 0.05
@@ -30,6 +30,7 @@ REGION_MOVED = 0.09 # squared blendshape change above which a region counts as m
 WINDOW_MARGIN_S = 0.5 # seconds kept before an onset and after an offset for the DTW
 HINT_OTHERS = 1 / 3 # weight of the channels outside a hinted expression in the expression and dynamic measures
 WHOLE_EPISODE = 0.5 # a clip shows its whole episode when it starts and ends below this share of its peak
+MIRROR_MARGIN = 2.0 # with mirror=None, the mirror image is used when it scores at least this many points more than the clip as filmed
 
 EXPRESSION_HINTS = EXPRESSIONS # the expressions a hint may name, and their blendshapes (`vocab.EXPRESSIONS`)
 
@@ -297,7 +298,7 @@ def compare_tracks(reference:FaceTrack, # the reference's track
 
 def compare(reference, # path of a video/image, a saved track (.npz), or a FaceTrack
             imitation, # the same, for the imitation
-            mirror:bool=False, # the imitation was filmed with a selfie camera: swap its left and right
+            mirror:bool|None=None, # True: swap the imitation's left and right (a selfie camera); False: as filmed; None: whichever matches better
             expression:str|None=None, # optional hint: one of `EXPRESSION_HINTS`; None finds the active channels
             reference_start:float|None=None, # where to start in the reference, seconds (None: at its beginning)
             reference_end:float|None=None, # where to stop in the reference, seconds (None: at its end)
@@ -310,7 +311,8 @@ def compare(reference, # path of a video/image, a saved track (.npz), or a FaceT
             **extract_options, # passed to `extract` for paths (cache, model_path, max_side, ...)
            )->MimicResult: # the score, its components and reasons
     "Compare an imitation with a reference expression."
-    if not isinstance(mirror, (bool, np.bool_)): raise OptionError(f"mirror={mirror!r}: give True (the imitation was filmed with a selfie camera) or False.")
+    if mirror is not None and not isinstance(mirror, (bool, np.bool_)):
+        raise OptionError(f"mirror={mirror!r}: give True (swap the imitation's left and right), False (compare it as filmed) or None (whichever matches better).")
     if expression is not None and expression not in EXPRESSION_HINTS:
         raise OptionError(f"expression={expression!r} is not known: use one of {', '.join(EXPRESSION_HINTS)}, or leave it out.")
     episodes = {}
@@ -328,14 +330,25 @@ def compare(reference, # path of a video/image, a saved track (.npz), or a FaceT
     if imitation_neutral is None and episodes.get('imitation', {}).get('neutral_s'): imitation_neutral = _as_track(imitation, *episodes['imitation']['neutral_s'], 'imitation neutral', extract_options)
     ref_t = _as_track(reference, reference_start, reference_end, 'reference', extract_options)
     imi_t = _as_track(imitation, imitation_start, imitation_end, 'imitation', extract_options)
-    if mirror: imi_t = imi_t.mirror()
     params = dict(mirror=mirror, expression=expression, reference_start=reference_start, reference_end=reference_end,
                   imitation_start=imitation_start, imitation_end=imitation_end,
                   reference_neutral=_neutral_param(reference_neutral), imitation_neutral=_neutral_param(imitation_neutral),
                   **{f'{role}_episode': ep for role, ep in episodes.items()},
                   **{k: v for k, v in extract_options.items() if isinstance(v, (int, float, str, bool, type(None)))})
-    return compare_tracks(ref_t, imi_t, expression, _neutral(ref_t, reference_neutral, extract_options),
-                          _neutral(imi_t, imitation_neutral, extract_options, mirror), params)
+    ref_n = _neutral(ref_t, reference_neutral, extract_options)
+    def run(m:bool)->MimicResult:
+        t = imi_t.mirror() if m else imi_t
+        return compare_tracks(ref_t, t, expression, ref_n, _neutral(t, imitation_neutral, extract_options, m), dict(params, mirror=m, mirror_auto=mirror is None))
+    if mirror is not None: return run(bool(mirror))
+    return _better_orientation(run(False), run)
+
+def _better_orientation(filmed:MimicResult, run)->MimicResult:
+    "The comparison as filmed, or of the mirror image when that scores at least `MIRROR_MARGIN` points more (said in a warning)."
+    mirrored = run(True)
+    if mirrored.score < filmed.score + MIRROR_MARGIN: return filmed
+    mirrored.warnings.insert(0, f"The imitation matched its reference better as a mirror image ({mirrored.score:.0f} against {filmed.score:.0f} as filmed), "
+                                "as when imitating face to face, so its left and right were swapped. Give mirror=False to score it as filmed.")
+    return mirrored
 
 def _neutral_param(spec):
     if spec is None or isinstance(spec, (FaceTrack, str, Path)): return None if spec is None else str(getattr(spec, 'meta', {}).get('path', spec))
@@ -350,7 +363,7 @@ def load_result(path, # an `.npz` file written by `save_result`
     neutral = {role: (tuple(v) if role in params.get('neutral_ranges', []) else v) if isinstance(v, list) else None for role, v in neutral.items()}
     params.update({f'{role}_neutral': v for role, v in neutral.items() if v is not None})
     params.pop('neutral_ranges', None)
-    result = compare(tracks['reference'], tracks['imitation'], expression=params.get('expression'),
+    result = compare(tracks['reference'], tracks['imitation'], mirror=False, expression=params.get('expression'),
                      reference_neutral=neutral['reference'], imitation_neutral=neutral['imitation'])
     result.parameters = params
     return result

@@ -178,7 +178,9 @@ def _timing_blocks(result:MimicResult, figures:dict)->list:
     lines.append(f"Left-right balance at the peak: reference {t.get('reference_asymmetry', 0):+.2f}, imitation "
                  f"{t.get('imitation_asymmetry', 0):+.2f} (0: both sides moved alike; positive: the person's left side moved more; "
                  "±1: only one side).")
-    if result.parameters.get('mirror'): lines.append("The imitation was mirrored (selfie camera) before comparing, so its left and right were swapped.")
+    if result.parameters.get('mirror'):
+        lines.append("The imitation matched better as a mirror image, so its left and right were swapped before comparing." if result.parameters.get('mirror_auto')
+                     else "The imitation was mirrored (selfie camera) before comparing, so its left and right were swapped.")
     blocks = [('h2', 'Timing'), ('list', lines)]
     if 'timing' in figures:
         blocks.append(('figure', figures['timing'], 'Timing and size, for the whole face and each region the reference moved',
@@ -212,7 +214,8 @@ def _value(v)->str:
     return str(v)
 
 PARAMETER_WORDS = {
-    'mirror': 'the imitation was filmed with a selfie camera, so its left and right were swapped first',
+    'mirror': "whether the imitation's left and right were swapped before comparing",
+    'mirror_auto': 'whether the side was chosen automatically (the mirror image is kept when it scores clearly better)',
     'expression': 'the expression named as a hint (none: the moving blendshapes were found automatically)',
     'reference_start': 'first second of the reference analysed (none: its start)', 'reference_end': 'last second of the reference analysed (none: its end)',
     'imitation_start': 'first second of the imitation analysed (none: its start)', 'imitation_end': 'last second of the imitation analysed (none: its end)',
