@@ -13,8 +13,8 @@ from .vocab import EXPRESSIONS # plain data: --help stays fast
 
 # %% auto #0
 __all__ = ['REPORT_FILES', 'CLI_FLAGS', 'CLI_SWITCHES', 'CLI_NAMES', 'SMILE_PRESET_NAMES', 'cli_words', 'cmd_compare',
-           'cmd_extract', 'cmd_analyze', 'cmd_app', 'cmd_batch', 'cmd_segment', 'cmd_cut', 'cmd_transfer',
-           'build_parser', 'main']
+           'video_paths', 'cmd_extract', 'cmd_analyze', 'cmd_app', 'cmd_batch', 'cmd_segment', 'cmd_cut',
+           'cmd_transfer', 'build_parser', 'main']
 
 # %% ../nbs/13_cli.ipynb #841334cd
 REPORT_FILES = ('report.html', 'report.md', 'report.txt', 'result.json', 'frames.csv', 'regions.csv', 'side-by-side.mp4') # what `report.write_report` writes, besides PNGs
@@ -65,9 +65,7 @@ def cmd_compare(args, # parsed `facemimic compare` options
                )->int: # exit status
     "facemimic compare REFERENCE IMITATION [IMITATION ...] [--json] [--out DIR] [--video FILE.mp4] [--mirror] [--expression X] [--reference-neutral N] [--imitation-neutral N]"
     if isinstance(args.imitation, list):
-        if len(args.imitation) > 1:
-            if getattr(args, 'video', None): raise OptionError("--video writes one comparison: give one imitation with --video, or leave --video out to rank several.")
-            return _compare_many(args)
+        if len(args.imitation) > 1: return _compare_many(args)
         args.imitation = args.imitation[0]
     from facemimic.io import check_writable
     if args.out: check_writable(args.out, folder=True, files=REPORT_FILES, what='--out') # say so before the slow part
@@ -107,21 +105,42 @@ def _compare_options(args)->dict:
                 imitation_start=args.imitation_start, imitation_end=args.imitation_end,
                 cache=not args.no_cache, model_path=args.model, progress=False if (args.quiet or args.json) else None)
 
+def video_paths(video, # the --video FILE.mp4 given with several imitations
+                imitations:list, # their paths
+               )->list: # one path per imitation: FILE-<its file name's stem>.mp4 beside FILE.mp4
+    "Where `compare REF A B ... --video FILE.mp4` writes the side-by-side video of each imitation; each path checked, nothing created."
+    from facemimic.io import check_writable
+    out = Path(video).expanduser()
+    if out.suffix.lower() != '.mp4': raise OptionError(f"--video {video}: give a file name ending in .mp4.")
+    paths, seen = [], {}
+    for k, clip in enumerate(imitations):
+        stem = re.sub(r'[^\w.-]+', '_', Path(str(clip)).stem).strip('._') or f'imitation-{k + 1}'
+        seen[stem] = seen.get(stem, 0) + 1
+        paths.append(check_writable(out.with_name(f"{out.stem}-{stem if seen[stem] == 1 else f'{stem}-{seen[stem]}'}.mp4"), what='--video'))
+    return paths
+
 def _compare_many(args)->int:
-    "Several imitations of one reference: each compared, then ranked in one table (printed; `ranking.csv` and a report per imitation in --out)."
+    "Several imitations of one reference: each compared, then ranked in one table (printed; `ranking.csv` and a report per imitation in --out; a side-by-side video per imitation with --video)."
     missing = [p for p in args.imitation if not Path(p).exists()]
     if missing: raise OptionError(f"{', '.join(missing)}: not found: check the paths of the imitations (nothing was compared).")
     from facemimic.io import check_writable
     if args.out: check_writable(args.out, folder=True, files=('ranking.csv',), what='--out') # before the slow part
+    videos = video_paths(args.video, args.imitation) if args.video else None # so are the videos
     from facemimic.compare import compare
     from facemimic.report import ranking_table, write_ranking
-    options, results, failed, errors = _compare_options(args), [], [], []
+    options, results, failed, errors, compared = _compare_options(args), [], [], [], []
     for k, clip in enumerate(args.imitation):
         if not (args.quiet or args.json): print(f"imitation {k + 1} of {len(args.imitation)}: {Path(clip).name}", file=sys.stderr)
-        try: results.append(compare(args.reference, clip, **options))
+        try: results.append(compare(args.reference, clip, **options)); compared.append(k)
         except FacemimicError as e: # one clip without a face does not stop the others
             errors.append(e); failed.append(f"{Path(clip).name} was not ranked: {cli_words(str(e), 'compare')}")
     if not results: raise errors[0] # none could be compared (the reference itself, or every imitation): its own message
+    if videos:
+        from facemimic.video import write_side_by_side
+        for k, r in zip(compared, results):
+            try: v = write_side_by_side(r, videos[k])
+            except FacemimicError as e: failed.append(f"no side-by-side video of {Path(args.imitation[k]).name}: {cli_words(str(e), 'compare')}"); continue
+            if not (args.quiet or args.json): print(f"side-by-side video of {Path(args.imitation[k]).name} written to {v['path']} ({v['duration_s']:.1f} s)", file=sys.stderr)
     table = write_ranking(results, args.out) if args.out else ranking_table(results)
     if args.json: print(table.to_json(orient='records', force_ascii=False))
     elif not args.quiet:
@@ -237,7 +256,7 @@ def build_parser()->argparse.ArgumentParser: # with every subcommand
     p.add_argument('imitation', nargs='+', help="video or image of the person's imitation (or a saved track .npz); several: ranked in one table")
     p.add_argument('--json', action='store_true', help='print the result as JSON on stdout')
     p.add_argument('--out', default=None, metavar='DIR', help='write the report (HTML, Markdown, text, JSON, CSV, PNGs) to DIR; with several imitations, ranking.csv and a report per imitation in subfolders')
-    p.add_argument('--video', default=None, metavar='FILE.mp4', help='write reference and imitation side by side (raw, then aligned) as an H.264 mp4')
+    p.add_argument('--video', default=None, metavar='FILE.mp4', help='write reference and imitation side by side (raw, then aligned) as an H.264 mp4; with several imitations, one each: FILE-<imitation>.mp4')
     side = p.add_mutually_exclusive_group()
     side.add_argument('--mirror', action='store_const', const=True, default=None, help="swap the imitation's left and right (a selfie camera); default: "
                       'compare it as filmed and as its mirror image, and keep the mirror image when it matches clearly better')

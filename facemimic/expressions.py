@@ -31,7 +31,8 @@ __all__ = ['SMILE_THRESHOLDS', 'SMILE_PRESETS', 'DEFAULT_SMILE', 'MIN_SMILE_S', 
            'class_distribution', 'jump_guard', 'meta_table', 'action_unit_table', 'action_units',
            'expression_frame_table', 'per_second', 'window_scores', 'expressiveness_norms', 'expressiveness_level',
            'Expressiveness', 'expressiveness', 'landmarks478_table', 'LandmarkPCA', 'landmark_pca', 'plot_landmark_pca',
-           'draw_annotations', 'write_video', 'annotated_frames', 'annotate_video', 'analyze', 'cmd_analyze']
+           'landmark_pca_figure', 'draw_annotations', 'write_video', 'annotated_frames', 'annotate_video', 'analyze',
+           'cmd_analyze']
 
 # %% ../nbs/08_expressions.ipynb #8694cc49
 SMILE_THRESHOLDS = {'mouthSmileLeft': 0.214, 'mouthSmileRight': 0.207, 'mouthPressLeft': 0.0018,
@@ -461,6 +462,35 @@ def plot_landmark_pca(pca:LandmarkPCA, # from `landmark_pca`
 # %% ../nbs/08_expressions.ipynb #903ebfad
 # LABEL_COLOURS is written in `vocab`
 
+# %% ../nbs/08_expressions.ipynb #7c1e5a02
+def landmark_pca_figure(pca:LandmarkPCA, # from `landmark_pca` on one clip
+                        times:np.ndarray, # (n,) seconds of the clip's face frames (the rows of `pca.scores[0]`)
+                        labels:np.ndarray, # (n,) label of each of those frames
+                       )->object: # a matplotlib Figure (not pyplot's)
+    "The first two principal components of one clip's face shapes, coloured by time (left) and by label (right)."
+    from matplotlib.figure import Figure
+    s, times, labels = pca.scores[0], np.asarray(times, float), np.asarray(labels).astype(str)
+    if len(pca.names) != 1: raise OptionError(f"The PCA figure draws one clip, and this PCA has {len(pca.names)}: run `landmark_pca` on one track.")
+    if not len(s) == len(times) == len(labels): raise OptionError(f"times and labels need one value per face frame ({len(s)}), and have {len(times)} and {len(labels)}.")
+    x, y = s[:, 0], (s[:, 1] if s.shape[1] > 1 else np.zeros(len(s)))
+    fig = Figure(figsize=(9.5, 4.2), layout='constrained')
+    by_time, by_label = fig.subplots(1, 2, sharex=True, sharey=True)
+    by_time.plot(x, y, color='#cccccc', lw=0.8, zorder=1)
+    dots = by_time.scatter(x, y, c=times, cmap='viridis', s=16, zorder=2)
+    fig.colorbar(dots, ax=by_time, label='seconds', shrink=0.85)
+    by_time.set_title('coloured by time (consecutive frames joined)', fontsize=9, loc='left')
+    for l in [l for l in LABELS if (labels == l).any()]:
+        k = labels == l
+        by_label.scatter(x[k], y[k], color=LABEL_COLOURS[l], s=16, edgecolors='#777777', linewidths=0.3, label=f"{l} ({k.sum()})")
+    by_label.legend(fontsize=8, loc='best', title='label (frames)', title_fontsize=8)
+    by_label.set_title('coloured by label', fontsize=9, loc='left')
+    share = [f"{100 * v:.0f} %" for v in pca.explained] + ['0 %']
+    for ax in (by_time, by_label):
+        ax.set_xlabel(f"PC 1 ({share[0]} of the shape variance), cm", fontsize=8); ax.tick_params(labelsize=7)
+    by_time.set_ylabel(f"PC 2 ({share[1]}), cm", fontsize=8)
+    fig.suptitle('Face shapes of the clip (head pose removed), first two principal components', fontsize=11)
+    return fig
+
 # %% ../nbs/08_expressions.ipynb #32e270f3
 _DRAWN_COLOURS = {part: rgb(REGION_COLOURS[kind]) if kind else rgb(NO_REGION_COLOUR) for part, kind in [('jaw', 'jaw'),
                   ('brows', 'brow_inner'), ('nose', 'nose'), ('eyes', 'eye'), ('lips', 'lips'), ('irises', 'eye'), ('other', None)]} # RGB colours of the drawn face parts, from the one region palette in `vocab`
@@ -626,9 +656,8 @@ def _write_excel(sheets:dict, path:Path):
             for name, df in sheets.items(): csv_safe(df).to_excel(xl, sheet_name=name, index=False)
     atomic_write(path, write, suffix='.xlsx')
 
-def _write_png(fig, path:Path):
-    import matplotlib.pyplot as plt
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format='png', dpi=110), suffix='.png'); plt.close(fig)
+def _write_png(fig, path:Path): # a matplotlib Figure (not pyplot's), written as `plots.figure_png` draws it
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format='png', dpi=100, facecolor='white'), suffix='.png'); fig.clear()
 
 ANALYZE_FILES = ('frames.csv', 'seconds.csv', 'expressions.xlsx', 'landmarks68.csv', 'landmarks478.csv', 'meta.csv', 'pca.png',
                  'annotated.mp4', 'annotated.png', 'summary.json', 'summary.html') # what `analyze` may write into its folder
@@ -683,8 +712,8 @@ def analyze(media, # a video or image file
     _write_csv(meta, out/files['meta'])
     notes = list(track.warnings)
     try:
-        pca = landmark_pca({Path(str(media)).name: track})
-        _write_png(plot_landmark_pca(pca, labels=[labels.label[track.face_mask].to_numpy()]), out/'pca.png'); files['pca'] = 'pca.png'
+        pca, face = landmark_pca({Path(str(media)).name: track}), np.asarray(track.face_mask, bool)
+        _write_png(landmark_pca_figure(pca, track.timestamps[face], labels.label[face].to_numpy()), out/'pca.png'); files['pca'] = 'pca.png'
     except TooShortError as e: notes.append(f"No PCA plot: {e}")
     encoder = None
     if video and track.is_image:

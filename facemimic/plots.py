@@ -649,7 +649,7 @@ def figure_pngs(result:MimicResult, # a comparison
 
 # %% ../nbs/09_plots.ipynb #53d3b7cb
 from .vocab import LABELS, LABEL_COLOURS
-from .expressions import LandmarkPCA
+from .expressions import LandmarkPCA, landmark_pca_figure
 
 # %% ../nbs/09_plots.ipynb #dd258360
 _NO_FACE_COLOUR = '#bbbbbb' # a frame without a face in the label strip
@@ -689,27 +689,7 @@ def landmark_pca_png(pca:LandmarkPCA, # from `expressions.landmark_pca` on one c
                      dpi:int=100, # pixels per inch
                     )->PNG: # the figure
     "The first two principal components of one clip's face shapes, coloured by time (left) and by label (right)."
-    s, times, labels = pca.scores[0], np.asarray(times, float), np.asarray(labels).astype(str)
-    if len(pca.names) != 1: raise OptionError(f"landmark_pca_png draws one clip, and this PCA has {len(pca.names)}: run `landmark_pca` on one track.")
-    if not len(s) == len(times) == len(labels): raise OptionError(f"times and labels need one value per face frame ({len(s)}), and have {len(times)} and {len(labels)}.")
-    x, y = s[:, 0], (s[:, 1] if s.shape[1] > 1 else np.zeros(len(s)))
-    fig = Figure(figsize=(9.5, 4.2), layout='constrained')
-    by_time, by_label = fig.subplots(1, 2, sharex=True, sharey=True)
-    by_time.plot(x, y, color='#cccccc', lw=0.8, zorder=1)
-    dots = by_time.scatter(x, y, c=times, cmap='viridis', s=16, zorder=2)
-    fig.colorbar(dots, ax=by_time, label='seconds', shrink=0.85)
-    by_time.set_title('coloured by time (consecutive frames joined)', fontsize=9, loc='left')
-    for l in [l for l in LABELS if (labels == l).any()]:
-        k = labels == l
-        by_label.scatter(x[k], y[k], color=_label_colour(l), s=16, edgecolors='#777777', linewidths=0.3, label=f"{l} ({k.sum()})")
-    by_label.legend(fontsize=8, loc='best', title='label (frames)', title_fontsize=8)
-    by_label.set_title('coloured by label', fontsize=9, loc='left')
-    share = [f"{100 * v:.0f} %" for v in pca.explained] + ['0 %']
-    for ax in (by_time, by_label):
-        ax.set_xlabel(f"PC 1 ({share[0]} of the shape variance), cm", fontsize=8); ax.tick_params(labelsize=7)
-    by_time.set_ylabel(f"PC 2 ({share[1]}), cm", fontsize=8)
-    fig.suptitle('Face shapes of the clip (head pose removed), first two principal components', fontsize=11)
-    return figure_png(fig, dpi)
+    return figure_png(landmark_pca_figure(pca, times, labels), dpi)
 
 # %% ../nbs/09_plots.ipynb #21b4198f
 def _mix(colour:str, other:int, amount:float)->str:

@@ -568,7 +568,7 @@ ANALYSIS_FILE_WORDS = {
     'landmarks68': 'the 68 iBUG points of every frame, in pixels',
     'landmarks478': "all 478 MediaPipe points of every frame: normalised to the frame (x_norm, y_norm, z_norm) and in pixels",
     'meta': 'per frame: can its numbers be trusted (ok, no_face, multiple_faces, unstable), why, and the face box',
-    'pca': 'the principal components of the face shapes, coloured by label',
+    'pca': 'the principal components of the face shapes, coloured by time and by label',
     'annotated': 'the clip with the landmarks, the label and the head pose drawn on it',
     'summary': 'every number of this page and the options, for another program',
     'page': 'this page',

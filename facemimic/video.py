@@ -5,6 +5,7 @@
 # %% ../nbs/09a_video.ipynb #4504fefb
 from __future__ import annotations
 import math
+from collections import deque
 from pathlib import Path
 from typing import Iterator
 import cv2
@@ -89,9 +90,11 @@ def _landmark_colours()->tuple:
     rgb = np.array([_rgb(colours[names[k]]) if k >= 0 else (0, 0, 0) for k in owner], np.uint8)
     return owner >= 0, rgb
 
+_KEEP_MB = 64 # a panel keeps the pictures a later part shows again uncompressed up to this many MB, else as JPEG
+
 class _Panel:
-    "One clip's frames for its panel: decoded forward once (never all in memory), resized, with the landmarks drawn; ask for rows in increasing order."
-    def __init__(self, track:FaceTrack, role:str, height:int, overlay:bool):
+    "One clip's frames for its panel, decoded forward once; the pictures of rows shown again later (`keep`) are kept, resized."
+    def __init__(self, track:FaceTrack, role:str, height:int, overlay:bool, keep=()):
         self.track, self.height, self.overlay = track, height, overlay
         o = track.meta.get('options', {})
         self.clip = Clip(_source(track, role), o.get('start_s'), o.get('end_s'), o.get('every', 1))
@@ -99,25 +102,50 @@ class _Panel:
         w, h = track.meta.get('source_width') or track.width, track.meta.get('source_height') or track.height
         self.width = max(2, 2 * round(height * w / h / 2)) # even, for H.264's 4:2:0 colour
         self.mirrored = bool(track.meta.get('mirrored'))
-        self._row, self._image, self._drawn = -1, None, None
+        self._keep, self._kept, self._order = frozenset(int(k) for k in keep), {}, deque() # rows asked for again after later ones: their pictures
+        self._jpeg = len(self._keep) * height * self.width * 3 > _KEEP_MB * 2**20 # too many to keep whole: keep them as JPEG
+        self._asked, self._decoded, self._last, self._small = -1, -1, None, None # the last row decoding was asked for, the last decoded, its picture and resized
+        self._row, self._drawn = -1, None # the row shown, and its panel
         self._mask, self._colours = _landmark_colours()
 
+    def _resized(self, image:np.ndarray|None)->np.ndarray|None:
+        if image is None: return None # a frame that could not be decoded
+        return cv2.resize(image[:, ::-1] if self.mirrored else image, (self.width, self.height), interpolation=cv2.INTER_AREA)
+
     def _advance(self, row:int):
-        while self._row < row:
+        "Decode forward to `row`, keeping the pictures of the rows in `keep` on the way."
+        while self._decoded < row:
             f = next(self._frames, None)
-            if f is None: self._row = row; return # past the end: keep the last frame
+            if f is None: self._decoded = row; return # past the end: keep the last frame
             r = self._row_of.get(f.index)
             if r is None: continue
-            self._row, self._drawn = r, None
-            self._image = None if f.image is None else (f.image[:, ::-1] if self.mirrored else f.image)
+            self._decoded, self._last, self._small = r, f.image, None
+            if r in self._keep:
+                img = self._small = self._resized(f.image)
+                self._kept[r] = cv2.imencode('.jpg', img, [cv2.IMWRITE_JPEG_QUALITY, 95])[1] if self._jpeg and img is not None else img
+                self._order.append(r)
+
+    def _picture(self, row:int)->np.ndarray|None:
+        "The resized picture of `row`: kept, or decoded now (going forward, or from the start again for a row neither kept nor ahead)."
+        if row in self._kept:
+            while self._order[0] < row: del self._kept[self._order.popleft()] # a part asks for rows in increasing order: those are done
+            img = self._kept[row]
+            if img is None: return None
+            return cv2.imdecode(img, cv2.IMREAD_COLOR) if img.ndim < 3 else img.copy()
+        if row < self._asked: # neither kept nor ahead (no plan of `side_by_side_plan` asks so): decode from the start again
+            self._frames.close()
+            self._frames, self._asked, self._decoded, self._last, self._small = iter(self.clip), -1, -1, None, None
+        self._asked = max(self._asked, row)
+        self._advance(row)
+        return self._resized(self._last) if self._small is None else self._small.copy() # a kept picture stays as it is
 
     def frame(self, row:int)->np.ndarray:
         "(height, width, 3) RGB panel of `row` with its landmarks."
-        if row != self._row: self._advance(row)
-        if self._drawn is not None: return self._drawn
-        if self._image is None: img = np.zeros((self.height, self.width, 3), np.uint8) # a frame that could not be decoded
-        else: img = cv2.resize(self._image, (self.width, self.height), interpolation=cv2.INTER_AREA)
-        r = min(self._row, self.track.n_frames - 1)
+        if row == self._row and self._drawn is not None: return self._drawn
+        img = self._picture(row)
+        if img is None: img = np.zeros((self.height, self.width, 3), np.uint8) # a frame that could not be decoded
+        self._row = row
+        r = min(row, self.track.n_frames - 1)
         if self.overlay and self.track.face_mask[r]:
             pts = self.track.landmarks[r, :, :2] * np.array([self.width, self.height], np.float32)
             ok = self._mask & np.isfinite(pts).all(1)
@@ -139,6 +167,12 @@ def _label(img:np.ndarray, text:str, org:tuple, background:tuple, right:bool=Fal
     light = sum(background) / 3 > 150
     cv2.putText(img, text, (x + 4, y + h + 3), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0) if light else (255, 255, 255), thick, cv2.LINE_AA)
 
+def _rows_again(rows)->set:
+    "The rows a plan shows again after a later row of the same clip: those a single forward decoding has to keep."
+    rows = np.asarray(rows, int)
+    before = np.maximum.accumulate(np.r_[-1, rows[:-1]]) if len(rows) else rows
+    return set(rows[rows < before].tolist())
+
 _PART_WORDS = {'raw': 'raw: each at its own time', 'aligned': 'aligned: imitation re-timed to the reference (DTW)'}
 
 def side_by_side_frames(result:MimicResult, # a comparison made from media files
@@ -147,7 +181,7 @@ def side_by_side_frames(result:MimicResult, # a comparison made from media files
                         overlay:bool=True, # draw the landmarks, in their regions' colours
                         plan:pd.DataFrame|None=None, # from `side_by_side_plan` (None: made here)
                        )->Iterator[np.ndarray]: # (H, W, 3) uint8 RGB frames: reference left, imitation right, a caption bar below
-    "Decode both clips again, streaming, and yield the frames of the side-by-side video."
+    "Decode both clips once more, in one streaming pass, and yield the frames of the side-by-side video."
     if not isinstance(height, (int, np.integer)) or height < 64 or height % 2: raise OptionError(f"height={height!r}: give an even number of pixels, 64 or more.")
     plan = side_by_side_plan(result, mode) if plan is None else plan
     tracks = [result.reference_track, result.imitation_track]
@@ -155,12 +189,11 @@ def side_by_side_frames(result:MimicResult, # a comparison made from media files
     bar, gap = max(20, height // 14), 4
     badge = _rgb(score_colour(result.score))
     score = f'score {result.score:.0f}' if np.isfinite(result.score) else 'no score'
-    panels, part = None, None
+    rows = plan[['part', 'reference_row', 'imitation_row', 'reference_time_s', 'imitation_time_s']]
+    panels = []
     try:
-        for p, ri, ii, rt, it in plan[['part', 'reference_row', 'imitation_row', 'reference_time_s', 'imitation_time_s']].itertuples(index=False):
-            if p != part: # each part decodes both clips again from their start
-                if panels: [x.close() for x in panels]
-                panels, part = [_Panel(t, role, height, overlay) for t, role in zip(tracks, ('reference', 'imitation'))], p
+        for t, role in zip(tracks, ('reference', 'imitation')): panels.append(_Panel(t, role, height, overlay, _rows_again(rows[f'{role}_row'])))
+        for p, ri, ii, rt, it in rows.itertuples(index=False):
             a, b = panels[0].frame(int(ri)), panels[1].frame(int(ii))
             out = np.zeros((height + bar, a.shape[1] + gap + b.shape[1], 3), np.uint8)
             out[:height, :a.shape[1]], out[:height, a.shape[1] + gap:] = a, b
@@ -170,7 +203,7 @@ def side_by_side_frames(result:MimicResult, # a comparison made from media files
             _label(out, f'imitation {it:.2f} s', (a.shape[1] + gap + 4, height + 1), (0, 0, 0))
             yield out
     finally:
-        if panels: [x.close() for x in panels]
+        for x in panels: x.close()
 
 # %% ../nbs/09a_video.ipynb #6f79c77d
 def write_side_by_side(result:MimicResult, # a comparison made from media files

@@ -4,6 +4,8 @@ Paths:
 - `sample_media/` (in the repository): short real clips and two photos, always there.
 - `tests/fixtures/`: tiny odd media files (rotation, EXIF, 16-bit, bogus fps, ...), see its README.md.
 - `../shared/media/` beside the clone: the full real clips; tests that need them skip when it is absent.
+
+The browser tests' fixtures (`browser`, `free_port`, `lab_server`) are here too; their helpers are in `browser_support.py`.
 """
 from __future__ import annotations
 import os, shutil, sys
@@ -55,3 +57,34 @@ def shared_media()->Path:
     if not SHARED_MEDIA.is_dir():
         pytest.skip(f"{SHARED_MEDIA} is not there: these tests need the real clips of ../shared/media beside the clone")
     return SHARED_MEDIA
+
+# --- browser tests (helpers in browser_support.py) ------------------------------------------------------
+
+@pytest.fixture(scope='module')
+def browser():
+    "Headless Chromium through Playwright, for one test module (skip when either is missing)."
+    from browser_support import CHROMIUM, LAUNCH_ARGS, needs_chromium
+    if needs_chromium.args[0]: pytest.skip(needs_chromium.kwargs['reason'])
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try: yield b
+        finally: b.close()
+
+@pytest.fixture
+def free_port()->int:
+    "A TCP port on 127.0.0.1 that nothing listens on now."
+    from browser_support import free_port as port
+    return port()
+
+@pytest.fixture
+def lab_server():
+    "Start JupyterLab on a folder: `lab_server(folder)` returns the running `Server`; every one started is stopped after the test."
+    from browser_support import start_jupyterlab
+    started = []
+    def start(folder:Path):
+        started.append(start_jupyterlab(Path(folder)))
+        return started[-1]
+    try: yield start
+    finally:
+        for server in started: server.stop()

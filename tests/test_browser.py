@@ -7,63 +7,13 @@ fails. Screenshots go to `artifacts/` at the repository root (git-ignored).
 Skipped when Chromium (`/usr/bin/chromium`, or `$FACEMIMIC_CHROMIUM`) or Playwright is missing; never runs
 `playwright install`. About a minute with a warm extraction cache, two with an empty one."""
 from __future__ import annotations
-import base64, importlib.util, json, os, re, signal, socket, subprocess, sys, time, urllib.request
+import base64, json, re
 from pathlib import Path
 import pytest
+from browser_support import Server, needs_chromium, notebook, press, run_notebook_in_lab, shot
 from test_report import PHONE, phone_overflow
 
-REPO = Path(__file__).resolve().parents[1]
-ARTIFACTS = REPO/'artifacts'
-CHROMIUM = Path(os.environ.get('FACEMIMIC_CHROMIUM', '/usr/bin/chromium'))
-LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run']
-
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists() or importlib.util.find_spec('playwright') is None,
-                                reason=f'needs Chromium at {CHROMIUM} and the playwright package')
-
-def free_port()->int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
-
-class Server:
-    "A server process of ours (JupyterLab or Voilà) on 127.0.0.1; `stop()` ends it and its kernels."
-    def __init__(self, cmd:list, url:str, folder:Path, name:str):
-        self.url, self.log_path = url, folder/f'{name}.log'
-        env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(folder/'runtime'), JUPYTER_CONFIG_DIR=str(folder/'config'),
-                   PYTHONUNBUFFERED='1', MPLBACKEND='Agg')
-        self._log = open(self.log_path, 'w')
-        self.proc = subprocess.Popen(cmd, cwd=folder, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
-
-    def wait_ready(self, path:str|None=None, timeout:float=90):
-        "Wait until `path` answers 200 (or, with no path, until the port accepts connections)."
-        deadline, port = time.time() + timeout, int(self.url.rsplit(':', 1)[1])
-        while time.time() < deadline:
-            if self.proc.poll() is not None: break
-            try:
-                if path is None:
-                    with socket.create_connection(('127.0.0.1', port), timeout=2): return
-                with urllib.request.urlopen(self.url + path, timeout=5) as r:
-                    if r.status == 200: return
-            except OSError: time.sleep(0.5)
-        raise RuntimeError(f"the server at {self.url} did not start; its log:\n{self.log()}")
-
-    def log(self)->str: return self.log_path.read_text()[-4000:]
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM) # both servers shut their kernels down on SIGTERM
-            try: self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL); self.proc.wait(10)
-        self._log.close()
-
-@pytest.fixture(scope='module')
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try: yield b
-        finally: b.close()
+pytestmark = needs_chromium
 
 @pytest.fixture(scope='module')
 def saved_result(tmp_path_factory):
@@ -73,20 +23,6 @@ def saved_result(tmp_path_factory):
     result = compare(sample_path('d0_smile.mp4'), sample_path('single_face_smile.mp4'))
     result.save(folder/'result.npz')
     return folder, result
-
-def notebook(path:Path, *sources:str):
-    cells = [dict(cell_type='code', execution_count=None, metadata={}, outputs=[], source=s) for s in sources]
-    path.write_text(json.dumps(dict(cells=cells, metadata=dict(kernelspec=dict(name='python3', display_name='Python 3', language='python')),
-                                    nbformat=4, nbformat_minor=5)))
-
-def shot(page, name:str, selector:str|None=None):
-    ARTIFACTS.mkdir(exist_ok=True)
-    (page.locator(selector).first if selector else page).screenshot(path=str(ARTIFACTS/name))
-
-def press(page, handle_selector:str, *keys:str):
-    "Focus a slider's handle and press keys on it, as a keyboard user does."
-    page.locator(handle_selector).first.focus()
-    for k in keys: page.keyboard.press(k)
 
 def src_changes(page, selector:str, before:str, timeout:float=20_000)->str:
     page.wait_for_function("([s, b]) => { const e = document.querySelector(s); return e && e.src && e.src !== b; }",
@@ -104,26 +40,16 @@ def slider_value(page, selector:str)->int:
 
 # --- JupyterLab ---------------------------------------------------------------------------------------
 
-def test_explorers_in_jupyterlab(browser, saved_result):
+def test_explorers_in_jupyterlab(browser, saved_result, lab_server):
     folder, result = saved_result
     notebook(folder/'explore.ipynb', "from facemimic.explorer import explore\nexplorer = explore('result.npz')\nexplorer")
-    port = free_port()
-    cmd = [sys.executable, '-m', 'jupyter', 'lab', '--no-browser', f'--port={port}', '--ServerApp.ip=127.0.0.1', '--ServerApp.token=',
-           '--ServerApp.password=', '--ServerApp.allow_root=True', f'--ServerApp.root_dir={folder}', '--ServerApp.open_browser=False',
-           '--LabApp.expose_app_in_browser=True', f'--LabApp.workspaces_dir={folder/"workspaces"}',
-           f'--LabApp.user_settings_dir={folder/"settings"}', '--LabApp.news_url=None']
-    server = Server(cmd, f'http://127.0.0.1:{port}', folder, 'jupyterlab')
+    server = lab_server(folder)
     page = None
     try:
-        server.wait_ready('/api/status')
         page = browser.new_page(viewport={'width': 1400, 'height': 2600})
         errors = []
         page.on('console', lambda m: errors.append(m.text) if m.type == 'error' and 'view' in m.text else None)
-        page.goto(f'{server.url}/lab/tree/explore.ipynb?reset', timeout=60_000)
-        page.wait_for_function("() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
-                               " const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;"
-                               " return k && k.status === 'idle'; }", timeout=90_000)
-        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        run_notebook_in_lab(page, server, 'explore.ipynb')
         frame = '.facemimic-scrubber-frame'
         page.wait_for_selector(frame, timeout=90_000)
         page.wait_for_function("() => document.querySelectorAll('.facemimic-scrubber-frame')[1] && document.querySelector('.facemimic-scrubber-frame').src",
@@ -177,14 +103,12 @@ def test_explorers_in_jupyterlab(browser, saved_result):
         shot(page, 'lab_alignment_after_click.png', '.jp-OutputArea-output >> nth=-1')
     finally:
         if page is not None: page.close()
-        server.stop()
 
 # --- the app in Voilà ---------------------------------------------------------------------------------
 
-def test_app_in_voila(browser, sample_media, tmp_path):
+def test_app_in_voila(browser, sample_media, tmp_path, free_port):
     from facemimic.app import voila_command
-    port = free_port()
-    server = Server(voila_command(port, open_browser=False), f'http://127.0.0.1:{port}', tmp_path, 'voila')
+    server = Server(voila_command(free_port, open_browser=False), f'http://127.0.0.1:{free_port}', tmp_path, 'voila')
     page = None
     try:
         server.wait_ready() # the port only: a GET of the page would start a kernel
@@ -250,12 +174,11 @@ def page_trouble(page)->list:
 VIDEO_PLAYS = """async v => { v.muted = true; await v.play(); const t0 = v.currentTime; await new Promise(r => setTimeout(r, 1200));
   return {t0, t1: v.currentTime, width: v.videoWidth, error: v.error ? v.error.code : null}; }"""
 
-def test_app_on_a_phone_after_an_uncached_comparison(browser, sample_media, tmp_path, monkeypatch):
+def test_app_on_a_phone_after_an_uncached_comparison(browser, sample_media, tmp_path, monkeypatch, free_port):
     "At 390 x 844: the page fits the screen, the buttons keep their words, and a comparison that runs MediaPipe shows no log."
     from facemimic.app import voila_command
     monkeypatch.setenv('FACEMIMIC_CACHE', str(tmp_path/'empty-cache')) # the server's kernel extracts both clips for real
-    port = free_port()
-    server = Server(voila_command(port, open_browser=False), f'http://127.0.0.1:{port}', tmp_path, 'voila')
+    server = Server(voila_command(free_port, open_browser=False), f'http://127.0.0.1:{free_port}', tmp_path, 'voila')
     page, wrappers = None, '.facemimic-scroll, .table-wrap'
     try:
         server.wait_ready()

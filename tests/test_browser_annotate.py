@@ -1,13 +1,15 @@
 """The annotator (issue 18) in JupyterLab, driven in headless Chromium with Playwright: accept one suggestion, move a
 boundary, relabel one episode (from the list, and with a key), save; the sidecar it saves reloads with the same episodes.
 
-Uses the server and browser helpers of `test_browser.py`; skipped like it when Chromium or Playwright is missing.
+Uses the browser fixtures of `conftest.py` and the helpers of `browser_support.py`; skipped when Chromium or Playwright is missing.
 About 40 s with a warm extraction cache. Run alone: `pytest -q tests/test_browser_annotate.py`."""
 from __future__ import annotations
-import shutil, sys
-from test_browser import CHROMIUM, Server, browser, free_port, notebook, press, shot, pytestmark # noqa: F401 (the fixture and the skip)
+import shutil
+from browser_support import needs_chromium, notebook, press, run_notebook_in_lab, shot
 
-def test_annotator_in_jupyterlab(browser, tmp_path): # noqa: F811 (the fixture of test_browser)
+pytestmark = needs_chromium
+
+def test_annotator_in_jupyterlab(browser, tmp_path, lab_server):
     from facemimic.media import sample_path
     from facemimic.extraction import extract
     from facemimic.episodes import load_episodes, segment_recording
@@ -15,24 +17,14 @@ def test_annotator_in_jupyterlab(browser, tmp_path): # noqa: F811 (the fixture o
     clip = folder/'d19_smiles.mp4'; shutil.copy(sample_path('d19_smiles.mp4'), clip)
     suggested = segment_recording(extract(clip))[0]
     notebook(folder/'annotate.ipynb', "from facemimic.annotate import annotate\nann = annotate('d19_smiles.mp4', annotator='lab test')\nann")
-    port = free_port()
-    cmd = [sys.executable, '-m', 'jupyter', 'lab', '--no-browser', f'--port={port}', '--ServerApp.ip=127.0.0.1', '--ServerApp.token=',
-           '--ServerApp.password=', '--ServerApp.allow_root=True', f'--ServerApp.root_dir={folder}', '--ServerApp.open_browser=False',
-           '--LabApp.expose_app_in_browser=True', f'--LabApp.workspaces_dir={folder/"workspaces"}',
-           f'--LabApp.user_settings_dir={folder/"settings"}', '--LabApp.news_url=None']
-    server = Server(cmd, f'http://127.0.0.1:{port}', folder, 'jupyterlab')
+    server = lab_server(folder)
     page = None
     table = '.facemimic-annotate-table'
     def table_has(text:str):
         page.wait_for_function("([s, t]) => { const e = document.querySelector(s); return e && e.innerText.includes(t); }", arg=[table, text], timeout=60_000)
     try:
-        server.wait_ready('/api/status')
         page = browser.new_page(viewport={'width': 1400, 'height': 2200})
-        page.goto(f'{server.url}/lab/tree/annotate.ipynb?reset', timeout=60_000)
-        page.wait_for_function("() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
-                               " const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;"
-                               " return k && k.status === 'idle'; }", timeout=90_000)
-        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        run_notebook_in_lab(page, server, 'annotate.ipynb')
         page.wait_for_selector(table, timeout=90_000)
         table_has('suggested')
         # accept the suggestion

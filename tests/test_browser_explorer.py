@@ -8,18 +8,12 @@ to JupyterLab; only the Python callbacks (a click's jump) need a kernel, and tes
 Skipped when Chromium (`/usr/bin/chromium`, or `$FACEMIMIC_CHROMIUM`) or Playwright is missing; never runs
 `playwright install`. A few seconds with a warm extraction cache. Screenshots go to `artifacts/`."""
 from __future__ import annotations
-import importlib.util, logging, os
-from pathlib import Path
+import logging
 import numpy as np
 import pytest
+from browser_support import ARTIFACTS, needs_chromium
 
-REPO = Path(__file__).resolve().parents[1]
-ARTIFACTS = REPO/'artifacts'
-CHROMIUM = Path(os.environ.get('FACEMIMIC_CHROMIUM', '/usr/bin/chromium'))
-LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run']
-
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists() or importlib.util.find_spec('playwright') is None,
-                                reason=f'needs Chromium at {CHROMIUM} and the playwright package')
+pytestmark = needs_chromium
 
 # the page position of a data point of a figure, from the figure's own scales (BokehJS views)
 _POINT_JS = """([id, x, y]) => {
@@ -28,14 +22,6 @@ _POINT_JS = """([id, x, y]) => {
   const box = view.canvas_view.el.getBoundingClientRect();
   return [box.left + view.frame.x_scale.compute(x), box.top + view.frame.y_scale.compute(y)];
 }"""
-
-@pytest.fixture(scope='module')
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try: yield b
-        finally: b.close()
 
 def lone_point(curves:list, times:np.ndarray, visible:list)->tuple:
     "(curve, row) of the point of a visible curve farthest from every other curve at its time, away from the ends."

@@ -8,16 +8,11 @@ checks that its clock advances, that it decoded a picture of the right size and 
 Skipped when Chromium (`/usr/bin/chromium`, or `$FACEMIMIC_CHROMIUM`) or Playwright is missing; never runs
 `playwright install`."""
 from __future__ import annotations
-import functools, http.server, importlib.util, os, threading
-from pathlib import Path
+import functools, http.server, threading
 import pytest
+from browser_support import needs_chromium
 
-CHROMIUM = Path(os.environ.get('FACEMIMIC_CHROMIUM', '/usr/bin/chromium'))
-LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-               '--no-first-run', '--autoplay-policy=no-user-gesture-required']
-
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists() or importlib.util.find_spec('playwright') is None,
-                                reason=f'needs Chromium at {CHROMIUM} and the playwright package')
+pytestmark = needs_chromium
 
 PLAY = """async (sel) => {
   const v = document.querySelector(sel);
@@ -42,14 +37,6 @@ def report(tmp_path_factory):
     folder = tmp_path_factory.mktemp('video-report')/'report'
     write_report(compare(sample_path('d0_smile.mp4'), sample_path('single_face_smile.mp4')), folder, pngs={}) # no figures: only the video is tested here
     return folder, mp4_info(folder/'side-by-side.mp4')
-
-@pytest.fixture(scope='module')
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try: yield b
-        finally: b.close()
 
 @pytest.fixture(scope='module')
 def server(report):
