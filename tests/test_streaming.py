@@ -1,4 +1,4 @@
-"""`facemimic live` as a user runs it, and the live path on real clips (issue 15).
+"""`facemimic live` as a user runs it, and the streaming path (`facemimic.streaming`) on real clips (issue 15).
 
 A file analysed live (`--video FILE --fast`) must give `facemimic extract`'s table, frame for frame, plus the live
 columns; a missing camera, a missing display or a wrong `--out` give exit status 2 and one line on stderr."""
@@ -71,3 +71,10 @@ def test_mistakes_give_one_line_and_status_2(sample_media, tmp_path, monkeypatch
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and words in lines[0], lines
     assert not list(tmp_path.iterdir()) # nothing half-written
+
+def test_live_and_practice_are_the_camera_widgets():
+    pytest.importorskip('anywidget')
+    import facemimic
+    from facemimic import camera
+    assert facemimic.live is camera.live and facemimic.practice is camera.practice # `facemimic.live()`, as the issue asks
+    assert not hasattr(camera, 'LiveAnalyzer') or camera.LiveAnalyzer.__module__ == 'facemimic.streaming'
