@@ -26,7 +26,8 @@ def analyze(media, # a video or image file
 _LAZY = {'FaceTrack': 'track', 'extract': 'extraction', 'load_track': 'track',
          'compare': 'compare', 'load_result': 'compare', 'explore': 'explorer',
          'write_side_by_side': 'video', 'batch': 'cohort',
-         'segment_recording': 'episodes', 'load_episodes': 'episodes', 'annotate': 'annotate'}
+         'segment_recording': 'episodes', 'load_episodes': 'episodes', 'annotate': 'annotate',
+         'live': 'camera', 'practice': 'camera'}
 
 def __getattr__(name):
     "The public names (`extract`, `compare`, `explore`, ...) are imported on first use."

@@ -118,6 +118,13 @@ class _CropWriter:
         self.shared = True
         return CropStore(np.frombuffer(self.buf, np.uint8), np.array(self.ends, np.int64), key_every=self.key_every)
 
+    def part(self, start:int, stop:int)->CropStore:
+        "The crops of rows `start:stop`, copying only the bytes they need (from the key crop of `start`'s group on)."
+        first = start - start % self.key_every
+        ends = np.array(self.ends[first:stop + 1], np.int64)
+        data = np.frombuffer(bytes(self.buf[ends[0]:ends[-1]]), np.uint8)
+        return CropStore(data, ends - ends[0], None if first == start else np.arange(start - first, stop - first), key_every=self.key_every)
+
 class CropStore:
     "The aligned face crops of a track, kept losslessly compressed; indexing a row decodes its crop."
     def __init__(self, data:np.ndarray, # (B,) uint8, the compressed crops one after another
@@ -220,7 +227,7 @@ class FaceTrackBuilder:
     def _row(self, k:int)->np.ndarray:
         "Make room for one more frame; return the arrays' new row index."
         a = self._arrays
-        if self._lent: self._arrays, self._lent = a = {k: v.copy() for k, v in a.items()}, False # `build` handed them out
+        if self._lent: a = self._arrays = {k: v.copy() for k, v in a.items()}; self._lent = False # `build` handed them out
         if not a:
             for name, (shape, dtype) in dict(timestamps=((), np.float64), frame_index=((), np.int64), landmarks=((LANDMARK_COUNT, 3), np.float32),
                                              blendshapes=((k,), np.float32), matrices=((4, 4), np.float32), face_mask=((), bool),
@@ -270,6 +277,19 @@ class FaceTrackBuilder:
         import cv2 # imported here: reading a saved track needs no OpenCV
         self.prev_centre = np.array([(pts[:, 0].min() + pts[:, 0].max()) / 2, (pts[:, 1].min() + pts[:, 1].max()) / 2])
         self._crops.add(align_crop(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), pts[:, :2] * (w, h)))
+
+    def view(self, start:int=0, # first row (negative: counted from the latest frame, as in a slice)
+             stop:int|None=None, # the row after the last (None: up to the latest frame)
+             meta:dict|None=None, # the track's metadata
+            )->FaceTrack: # a copy of those rows, as `build` would give them
+        "The `FaceTrack` of rows `start:stop` of the frames added so far; the builder keeps its arrays and goes on growing."
+        start, stop, _ = slice(start, stop).indices(self.n)
+        stop = max(start, stop)
+        if not self._arrays: self._row(len(self.names or BLENDSHAPE_NAMES)) # makes sure the arrays exist
+        a = {k: v[start:stop].copy() for k, v in self._arrays.items()} # copies: the next `add` may move the arrays
+        return FaceTrack(a['timestamps'], a['frame_index'], a['landmarks'], a['blendshapes'], self.names or list(BLENDSHAPE_NAMES),
+                         a['matrices'], pose_from_matrix(a['matrices']).astype(np.float32), a['face_mask'], a['face_count'], a['bbox'],
+                         self._crops.part(start, stop), dict(meta or {}))
 
     def build(self, meta:dict, # the track's metadata (a warning is added for frames with several faces)
              )->FaceTrack: # the frames added so far

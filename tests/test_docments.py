@@ -4,7 +4,7 @@ import pytest
 from fastcore.docments import docments
 
 MODULES = ['errors', 'io', 'geometry', 'topology', 'track', 'backends', 'backends.mediapipe', 'media', 'extraction', 'landmarks', 'vocab', 'regions', 'ibug68', 'features', 'segment', 'similarity', 'compare',
-           'expressions', 'plots', 'report', 'explorer', 'app', 'cli']
+           'expressions', 'streaming', 'plots', 'report', 'explorer', 'camera', 'app', 'cli']
 
 def gaps_of(modname:str, qual:str, f)->list:
     "What the docstring or docments of `f` lack."
