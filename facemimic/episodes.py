@@ -23,8 +23,8 @@ __all__ = ['CHUNK_S', 'BASELINE_S', 'BLOCK_S', 'REST_PERCENTILE', 'BACKGROUND_PE
            'MIN_EPISODE_S', 'MERGE_GAP_S', 'SPLIT_VALLEY', 'SPEECH_HZ', 'SPEECH_WINDOW_S', 'SPEECH_CYCLE',
            'SPEECH_ALLOWANCE', 'MIN_SPEECH_S', 'DEAD_ZONE', 'SMOOTH_S', 'SPEECH_CHANNELS', 'KINDS', 'SUGGESTED_FROM',
            'MOVED_RISE', 'COLUMNS', 'SIDECAR', 'join_tracks', 'Activity', 'recording_activity', 'Episode',
-           'segment_recording', 'EpisodeClip', 'Episodes', 'sidecar_path', 'load_episodes', 'frame_labels', 'agreement',
-           'cut_episodes', 'cmd_segment', 'cmd_cut']
+           'segment_recording', 'EpisodeClip', 'Episodes', 'sidecar_path', 'load_episodes', 'episode_number',
+           'frame_labels', 'agreement', 'cut_episodes', 'cmd_segment', 'cmd_cut']
 
 # %% ../nbs/08a_episodes.ipynb #52d8ab34
 def join_tracks(tracks:list, # `FaceTrack`s of consecutive clips, in order
@@ -487,6 +487,28 @@ def load_episodes(path, # a sidecar written by `Episodes.save` (.csv or .json), 
     except (ValueError, KeyError, TypeError) as e:
         if isinstance(e, MediaError): raise
         raise MediaError(f"{p.name} is not a readable episodes file ({e}): give a file written by `facemimic segment` or the annotator.") from None
+
+# %% ../nbs/08a_episodes.ipynb #e589d1f3
+def episode_number(episodes:Episodes, # the episodes of a recording
+                   which, # a number in the file (row order, from 0), a label ('smile': the only one), or 'label#k' (the k-th, from 1)
+                  )->int: # the number of that expression episode
+    "Find an expression episode by its number or its label, as a design names it."
+    if isinstance(which, str) and which.strip().lstrip('-').isdigit(): which = int(which.strip())
+    if isinstance(which, (int, np.integer)) and not isinstance(which, bool):
+        if not 0 <= which < len(episodes): raise OptionError(f"episode {which}: the episodes file has {len(episodes)} rows: give a number from 0 to {len(episodes) - 1}, or a label.")
+        e = episodes[int(which)]
+        if e.kind != 'expression': raise OptionError(f"episode {which} is a {e.kind} stretch, not an expression episode: give another number, or a label.")
+        return int(which)
+    if not isinstance(which, str) or not which.strip(): raise OptionError(f"episode {which!r}: give a number or a label such as 'smile' or 'smile#2'.")
+    label, _, k = which.strip().partition('#')
+    same = [i for i, e in enumerate(episodes) if e.kind == 'expression' and e.label.lower() == label.strip().lower()]
+    known = ', '.join(dict.fromkeys(e.label for e in episodes.expressions())) or 'none'
+    if not same: raise OptionError(f"no expression episode is labelled {label.strip()!r} (the labels are: {known}): give one of them, or a number.")
+    if not k:
+        if len(same) > 1: raise OptionError(f"{len(same)} episodes are labelled {label.strip()!r} (numbers {', '.join(map(str, same))}): give {label.strip()}#1 to #{len(same)}, or a number.")
+        return same[0]
+    if not (k.strip().isdigit() and 1 <= int(k) <= len(same)): raise OptionError(f"episode {which!r}: there are {len(same)} {label.strip()!r} episodes: give #1 to #{len(same)}.")
+    return same[int(k) - 1]
 
 # %% ../nbs/08a_episodes.ipynb #2880b9b0
 def frame_labels(episodes:Episodes, # marked episodes
