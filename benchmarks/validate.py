@@ -291,12 +291,14 @@ def report_spread(rows:list):
 # %% main
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--quick', action='store_true', help=f'references and known answers for {len(vs.QUICK_EPISODES)} episodes only')
+    ap.add_argument('--quick', action='store_true', help=f'references and known answers for {len(vs.QUICK_EPISODES)} episodes only (with --annotated: the first of each label)')
     ap.add_argument('--workers', type=int, default=2, help='processes for extraction and comparisons (default 2)')
     ap.add_argument('--json', metavar='OUT', help='write every compare call (inputs and outputs) and the tables to this file')
     ap.add_argument('--diff', metavar='OLD', help='compare this run with the --json file of an earlier run: score changes and summary figures')
     ap.add_argument('--media', help='the shared media folder (default: ../shared/media from the repository root)')
     ap.add_argument('--data', help='data folder for clips and tracks (default: $FACEMIMIC_VALIDATION_DIR or ~/.cache/facemimic/validation)')
+    ap.add_argument('--annotated', nargs='+', metavar='SIDECAR[=PERSON]', help="the labelled set from annotation files (RECORDING.episodes.csv of "
+                    "`facemimic segment` or the annotator) instead of validation_set.EPISODES; PERSON names who is filmed (default: the recording's name)")
     ap.add_argument('--sheet', action='store_true', help='also write episodes.png in the data folder: loose start, onset, apex, offset, loose end of each episode')
     a = ap.parse_args(argv)
     if a.workers < 1: ap.error('--workers must be at least 1')
@@ -309,9 +311,11 @@ def main(argv=None):
     print(f"mode: {'quick' if a.quick else 'full'}; workers {a.workers}")
 
     # 1. episodes, clips, tracks
-    episodes = vs.plan_episodes(media, data, a.workers)
+    annotated = vs.annotated_episodes([s.rpartition('=')[0] or s for s in a.annotated], {s.rpartition('=')[0]: s.rpartition('=')[2] for s in a.annotated if '=' in s}) if a.annotated else ()
+    episodes = vs.plan_episodes(media, data, a.workers, *annotated)
     ep_by_id = {e.id: e for e in episodes}
-    chosen = set(vs.QUICK_EPISODES) if a.quick else {e.id for e in episodes}
+    chosen = {e.id for e in episodes}
+    if a.quick: chosen = set(vs.QUICK_EPISODES) if not a.annotated else {next(e.id for e in episodes if e.label == l) for l in dict.fromkeys(e.label for e in episodes)} # annotated: the first of each label
     specs = vs.clip_specs(episodes, chosen)
     built = vs.build(specs, media, data, a.workers)
     t_built = time.perf_counter()

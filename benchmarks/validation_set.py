@@ -212,25 +212,27 @@ def _label_activity(track, label:str)->np.ndarray:
     cols = [names.index(c) for c in APEX_CHANNELS[label]]
     return np.nan_to_num(track.blendshapes[:, cols].astype(float), nan=0.0).sum(1)
 
-def _neutral_frames(ep:Episode, k:int)->list|None:
+def _neutral_frames(ep:Episode, k:int, neutral:dict|None=None)->list|None:
     "k neutral frames of the same clip to prepend to the loose cut: from the stretch nearest the loose start, or None."
     lf = ep.loose[0]
-    fits = [(a, b) for a, b in NEUTRAL.get(ep.file, []) if b - a >= k]
+    fits = [(a, b) for a, b in (NEUTRAL if neutral is None else neutral).get(ep.file, []) if b - a >= k]
     if not fits: return None
     dist = lambda s: 0 if s[0] <= lf <= s[1] else min(abs(lf - s[0]), abs(lf - s[1]))
     a, b = min(fits, key=dist)
     end = min(max(lf, a + k), b) # the k frames of the stretch that end nearest the loose start
     return list(range(end - k, end))
 
-def plan_episodes(media:Path, data:Path, workers:int)->list:
-    "Extract the full clips (cached) and fill in each episode's apex, loose cut, cuts and neutral frames."
-    files = sorted({e.file for e in EPISODES})
+def plan_episodes(media:Path, data:Path, workers:int, labelled:list|None=None, neutral:dict|None=None, blockers:dict|None=None)->list:
+    "Extract the full clips (cached) and fill in each episode's apex, loose cut, cuts and neutral frames (of `EPISODES`, or of `labelled`: see `annotated_episodes`)."
+    labelled = EPISODES if labelled is None else labelled # the labelled set: the module's, or annotated episodes
+    neutral, blockers = NEUTRAL if neutral is None else neutral, BLOCKERS if blockers is None else blockers
+    files = sorted({e.file for e in labelled})
     src = data/'sources'; src.mkdir(exist_ok=True)
     jobs = [(str(media/f), str(src/(f.replace('/', '__').replace('.mp4', '') + '.npz')), _key([file_sha(media/f), 'full'])) for f in files]
     extract_all(jobs, workers, 'full source clips', str(data/'mediapipe.log'))
     tracks = {f: load_track_checked(j) for f, j in zip(files, jobs)}
     out = []
-    for ep in EPISODES:
+    for ep in labelled:
         ep = Episode(**{k: v for k, v in asdict(ep).items()})
         t = tracks[ep.file]
         ep.fps, ep.n_frames = float(t.fps), int(t.n_frames)
@@ -238,7 +240,7 @@ def plan_episodes(media:Path, data:Path, workers:int)->list:
         a, b = ep.apex_search or (ep.first, ep.end)
         ep.apex = int(a + np.argmax(act[a:b]))
         pad = int(round(ep.fps)) # about a second of context on each side
-        others = [(o.first, o.end) for o in EPISODES if o.file == ep.file and o.id != ep.id] + BLOCKERS.get(ep.file, [])
+        others = [(o.first, o.end) for o in labelled if o.file == ep.file and o.id != ep.id] + blockers.get(ep.file, [])
         lf = max([0, ep.first - pad] + [b for a, b in others if b <= ep.first])
         le = min([ep.n_frames, ep.end + pad] + [a for a, b in others if a >= ep.end])
         ep.loose = (lf, le)
@@ -246,9 +248,55 @@ def plan_episodes(media:Path, data:Path, workers:int)->list:
         ep.cuts = {'loose': (lf, le), 'tight': (ep.first, ep.end), 'to_apex': (lf, ep.apex + 1)}
         fa_end = min(le, max(ep.end, ep.apex + min_len))
         if fa_end - ep.apex >= min_len: ep.cuts['from_apex'] = (ep.apex, fa_end)
-        ep.neutral = {k: _neutral_frames(ep, k) for k in DELAYS}
+        ep.neutral = {k: _neutral_frames(ep, k, neutral) for k in DELAYS}
         out.append(ep)
     return out
+
+# %% labelled episodes from annotation sidecars (`facemimic.episodes`)
+ANNOTATION_LABELS = {'smile': 'smile', 'pucker': 'pucker', 'frown': 'frown', 'open': 'open', 'open-mouth': 'open', 'surprise': 'open',
+                     'brows': 'brows', 'smile+open': 'smile+open'} # an annotator's label -> the validation set's (surprise: the jaw drop)
+
+def _recording_of(sidecar:Path, info:dict)->Path:
+    "The recording a sidecar annotates: `clip.mp4` for `clip.mp4.episodes.csv`, else the file its `recording` names beside it."
+    from facemimic.episodes import SIDECAR
+    if sidecar.name.endswith(SIDECAR): return sidecar.with_name(sidecar.name[:-len(SIDECAR)])
+    if not info.get('recording'): sys.exit(f"validate: {sidecar} names no recording: save it as RECORDING.episodes.csv beside the recording.")
+    return sidecar.parent/info['recording']
+
+def _person_column(side:Path)->list|None:
+    "The `person` cell of each row of a CSV sidecar that has that column (blank cells: None), else None."
+    if side.suffix.lower() != '.csv': return None
+    import pandas as pd
+    df = pd.read_csv(side, dtype=str, keep_default_na=False)
+    return [p.strip() or None for p in df['person']] if 'person' in df.columns else None
+
+def annotated_episodes(sidecars:list, persons:dict|None=None)->tuple:
+    "(episodes, neutral stretches, blockers) from annotation sidecars: each expression episode with a known label, as `plan_episodes` takes them."
+    # who is filmed: a `person` column of the sidecar, else `persons[sidecar]`, else the recording's name
+    from facemimic.episodes import load_episodes
+    from facemimic.errors import FacemimicError
+    episodes, neutral, blockers, skipped = [], {}, {}, []
+    for side in map(Path, sidecars):
+        try: eps = load_episodes(side)
+        except FacemimicError as e: sys.exit(f"validate: {e}")
+        rec = _recording_of(side, eps.info).resolve()
+        if not rec.is_file(): sys.exit(f"validate: {rec} (the recording of {side.name}) does not exist.")
+        file, person, count = str(rec), {str(Path(k)): v for k, v in (persons or {}).items()}.get(str(side), rec.stem), {}
+        people = [p or person for p in (_person_column(side) or [None] * len(eps))] # a recording of several people names each one's in a `person` column
+        for e, filmed in zip(eps, people):
+            first, end = e.onset_frame, e.offset_frame + 1
+            label = ANNOTATION_LABELS.get(e.label.strip().lower())
+            if e.kind == 'neutral': neutral.setdefault(file, []).append((first, end))
+            elif e.kind == 'expression' and label:
+                count[label] = count.get(label, 0) + 1
+                who = f" by {eps.annotator}" if eps.annotator else ''
+                episodes.append(Episode(f'{rec.stem}.{label}{count[label]}', file, label, filmed, first, end, f'annotated{who} ({side.name})'))
+            else: # speech, and expressions without a validation label: a loose cut must not run into them
+                blockers.setdefault(file, []).append((first, end))
+                if e.kind == 'expression': skipped.append(e.label or '(no label)')
+    if skipped: print(f"annotated episodes left out (no validation label for them): {', '.join(sorted(set(skipped)))}")
+    if not episodes: sys.exit("validate: the annotation files hold no expression episode labelled " + ', '.join(sorted(ANNOTATION_LABELS)) + '.')
+    return episodes, neutral, blockers
 
 @dataclass
 class ClipSpec:

@@ -298,7 +298,8 @@ def build_parser()->argparse.ArgumentParser: # with every subcommand
                        description='Compare every pair of a design (a CSV with reference and imitation columns) and write scores.parquet, '
                        'scores.csv, summary.html, pairs/ and tracks/ into DIR. Running it again skips the pairs already done.')
     p.add_argument('design', nargs='?', metavar='DESIGN.csv', help='one row per comparison: reference, imitation, optional mirror, expression, '
-                   'reference_neutral, imitation_neutral; other columns are carried through')
+                   'reference_neutral, imitation_neutral, reference_episode, imitation_episode (an episode of a recording: number or label, from its '
+                   '.episodes.csv sidecar or reference_sidecar/imitation_sidecar); other columns are carried through')
     p.add_argument('--out', required=True, metavar='DIR', help='folder for the results (made if missing)')
     p.add_argument('--reference', default=None, metavar='REF', help='instead of a design: this reference clip ...')
     p.add_argument('--imitations', default=None, metavar='DIR_OR_GLOB', help='... against every clip of this folder or pattern')

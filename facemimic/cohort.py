@@ -11,14 +11,15 @@ from .errors import FacemimicError, MediaError, MissingExtraError, OptionError
 from .io import atomic_write, check_writable, csv_safe, json_ready, package_versions
 
 # %% auto #0
-__all__ = ['DESIGN_COLUMNS', 'DESIGN_OPTIONS', 'MEDIA_SUFFIXES', 'CLIP_GAP_S', 'TABLE_FILES', 'read_design', 'pair_id',
-           'media_files', 'design_for_reference', 'design_all_pairs', 'ReusedBackend', 'worker_backend', 'extract_clip',
-           'result_row', 'compare_pair', 'scores_table', 'summary_html', 'write_tables', 'batch', 'cmd_batch',
-           'extract_folder', 'cmd_extract_folder']
+__all__ = ['DESIGN_COLUMNS', 'DESIGN_OPTIONS', 'EPISODE_COLUMNS', 'MEDIA_SUFFIXES', 'CLIP_GAP_S', 'TABLE_FILES', 'read_design',
+           'pair_id', 'media_files', 'design_for_reference', 'design_all_pairs', 'ReusedBackend', 'worker_backend',
+           'extract_clip', 'result_row', 'compare_pair', 'scores_table', 'summary_html', 'write_tables', 'batch',
+           'cmd_batch', 'extract_folder', 'cmd_extract_folder']
 
 # %% ../nbs/10a_cohort.ipynb #012fb03f
 DESIGN_COLUMNS = ('reference', 'imitation') # the columns a design must have
 DESIGN_OPTIONS = ('mirror', 'expression', 'reference_neutral', 'imitation_neutral') # optional columns, passed to `compare`
+EPISODE_COLUMNS = ('reference_episode', 'imitation_episode', 'reference_sidecar', 'imitation_sidecar') # optional: an episode of a recording (number or label) and its episodes file (blank: the recording's sidecar)
 MEDIA_SUFFIXES = ('.mp4', '.mov', '.avi', '.mkv', '.webm', '.m4v', '.jpg', '.jpeg', '.png', '.webp', '.bmp', '.tif', '.tiff') # what the shortcuts pick up
 _SHOWN = 8 # problems listed by name in a refused design's message
 
@@ -39,6 +40,20 @@ def _neutral_value(v, root:Path):
     import re
     m = re.fullmatch(r'\s*(\d+)\s*[-:]\s*(\d+)\s*', str(v))
     return (int(m[1]), int(m[2])) if m else str((root/str(v).strip()).expanduser().absolute())
+
+def _episode_value(cell, sidecar, recording:str|None, root:Path, role:str)->tuple:
+    "(the episode a design names for `role`, as plain data, or None; the problem with it, or None)."
+    if _blank(cell): return None, None if _blank(sidecar) else f"{role}_sidecar without {role}_episode: name the episode (a number or a label)"
+    if recording is None or not Path(recording).is_file(): return None, None # the missing file is reported already
+    from facemimic.episodes import episode_number, load_episodes, sidecar_path
+    path = sidecar_path(recording) if _blank(sidecar) else (root/str(sidecar).strip()).expanduser().absolute()
+    which = int(cell) if isinstance(cell, float) and cell.is_integer() else cell
+    try:
+        episodes = load_episodes(path)
+        clip = episodes.clip(episode_number(episodes, which))
+    except FacemimicError as e: return None, f"{role}_episode {cell}: {str(e).rstrip('.')}"
+    return dict(number=clip.number, label=clip.label, start_s=clip.start_s, end_s=clip.end_s,
+                neutral_s=list(clip.neutral_s) if clip.neutral_s else None, sidecar=str(path)), None
 
 def _listed(problems:list)->str:
     return '; '.join(problems[:_SHOWN]) + (f"; and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else '')
@@ -81,6 +96,10 @@ def read_design(design, # a CSV file, or a pandas DataFrame, with `reference` an
         for col in ('reference_neutral', 'imitation_neutral'):
             pair[col] = _neutral_value(row.get(col), root)
             if isinstance(pair[col], str) and not Path(pair[col]).is_file(): absent.setdefault(pair[col], line)
+        for role in DESIGN_COLUMNS: # an episode of a long recording, from its episodes file
+            episode, problem = _episode_value(row.get(f'{role}_episode'), row.get(f'{role}_sidecar'), pair.get(role), root, role)
+            if problem: problems.append(f"{line}: {problem}")
+            if episode: pair[f'{role}_episode'] = episode
         pairs.append(pair)
     problems = [f"{path} is missing ({line})" for path, line in absent.items()] + problems
     if problems: raise OptionError(f"{where} cannot be run: {_listed(problems)}. Fix the design and run again; nothing was computed.")
@@ -92,6 +111,7 @@ def pair_id(pair:dict, # a pair from `read_design`: paths and compare options
     "The name of a pair's result file: a hash of both clips' content and the options, so a changed clip is compared again."
     from facemimic.io import file_sha256
     blob = {k: pair.get(k) for k in DESIGN_COLUMNS + DESIGN_OPTIONS}
+    blob.update({k: {x: pair[k][x] for x in ('start_s', 'end_s', 'neutral_s')} for k in EPISODE_COLUMNS[:2] if pair.get(k)}) # the part of the recording compared
     blob['content'] = [file_sha256(pair[k]) for k in ('reference', 'imitation', 'reference_neutral', 'imitation_neutral') if isinstance(pair.get(k), str)]
     return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -221,6 +241,17 @@ def result_row(result, # a `MimicResult`
     row['warnings'] = ' | '.join(result.warnings)
     return json_ready(row)
 
+def _whole_track(path:str, backend, tracks:Path):
+    "A recording's whole track: a saved track as it is, a video from `tracks/` (extracted there by `extract_clip`)."
+    from facemimic.extraction import extract
+    from facemimic.track import load_track
+    return load_track(path) if Path(path).suffix.lower() == '.npz' else extract(path, backend=backend, cache_dir=tracks, progress=False)
+
+def _episode_clip(ep:dict):
+    "A design's episode (plain data) as the `EpisodeClip` that `compare` takes."
+    from facemimic.episodes import EpisodeClip
+    return EpisodeClip(ep['start_s'], ep['end_s'], tuple(ep['neutral_s']) if ep.get('neutral_s') else None, ep.get('label', ''), ep.get('number'))
+
 def compare_pair(pair:dict, # from `read_design`: paths, options and the pair's name
                  out, # the batch's folder: reads `tracks/`, writes `pairs/<pair>.json` (and `reports/<pair>/`)
                  clip_errors:dict|None=None, # {clip path: message} of clips that could not be extracted
@@ -235,9 +266,15 @@ def compare_pair(pair:dict, # from `read_design`: paths, options and the pair's 
               if isinstance(c, str) and (m := (clip_errors or {}).get(c))]
     try:
         if failed: raise MediaError(failed[0])
-        result = compare(pair['reference'], pair['imitation'], mirror=pair.get('mirror'), expression=pair.get('expression'),
+        backend = worker_backend(model_path)
+        sides, episodes = {}, {}
+        for role in DESIGN_COLUMNS: # an episode is cut out of the recording's whole track, extracted once into tracks/
+            ep = pair.get(f'{role}_episode')
+            sides[role] = _whole_track(pair[role], backend, out/'tracks') if ep else pair[role]
+            if ep: episodes[f'{role}_episode'] = _episode_clip(ep)
+        result = compare(sides['reference'], sides['imitation'], mirror=pair.get('mirror'), expression=pair.get('expression'),
                          reference_neutral=pair.get('reference_neutral'), imitation_neutral=pair.get('imitation_neutral'),
-                         backend=worker_backend(model_path), cache_dir=out/'tracks', progress=False)
+                         backend=backend, cache_dir=out/'tracks', progress=False, **episodes)
         row = result_row(result) | dict(status='ok', error=None)
         versions = json_ready(result.versions)
         if reports:
@@ -329,8 +366,10 @@ def _read_pair(path:Path)->dict|None:
 
 # %% ../nbs/10a_cohort.ipynb #f56f029b
 def _names(scores, col:str)->list:
-    "A column's values as labels: file names for paths, blank cells as '-'."
-    if col in ('reference', 'imitation'): return [Path(str(v)).name for v in scores[col]]
+    "A column's values as labels: file names for paths (with the episode, if the design names one), blank cells as '-'."
+    if col in ('reference', 'imitation'):
+        episodes = scores[f'{col}_episode'] if f'{col}_episode' in scores.columns else [None] * len(scores)
+        return [Path(str(v)).name + ('' if _blank(e) else f' [{e}]') for v, e in zip(scores[col], episodes)]
     return ['-' if _blank(v) else str(v) for v in scores[col]]
 
 def _groups(scores)->tuple:

@@ -21,10 +21,10 @@ from .vocab import EXPRESSIONS, EXPRESSIVE_LABELS, LABELS
 # %% auto #0
 __all__ = ['CHUNK_S', 'BASELINE_S', 'BLOCK_S', 'REST_PERCENTILE', 'BACKGROUND_PERCENTILE', 'BACKGROUND_FACTOR', 'MIN_ACTIVATION',
            'MIN_EPISODE_S', 'MERGE_GAP_S', 'SPLIT_VALLEY', 'SPEECH_HZ', 'SPEECH_WINDOW_S', 'SPEECH_CYCLE',
-           'SPEECH_ALLOWANCE', 'MIN_SPEECH_S', 'DEAD_ZONE', 'SMOOTH_S', 'SPEECH_CHANNELS', 'KINDS', 'SUGGESTED_FROM',
-           'MOVED_RISE', 'COLUMNS', 'SIDECAR', 'join_tracks', 'Activity', 'recording_activity', 'Episode',
-           'segment_recording', 'EpisodeClip', 'Episodes', 'sidecar_path', 'load_episodes', 'frame_labels', 'agreement',
-           'cut_episodes', 'cmd_segment', 'cmd_cut']
+           'SPEECH_ALLOWANCE', 'MIN_SPEECH_S', 'MOUTH_LED', 'MIN_HOLD_S', 'HOLD_FRACTION', 'DEAD_ZONE', 'SMOOTH_S',
+           'SPEECH_CHANNELS', 'KINDS', 'SUGGESTED_FROM', 'MOVED_RISE', 'COLUMNS', 'SIDECAR', 'join_tracks', 'Activity',
+           'recording_activity', 'Episode', 'segment_recording', 'EpisodeClip', 'Episodes', 'sidecar_path',
+           'load_episodes', 'episode_number', 'frame_labels', 'agreement', 'cut_episodes', 'cmd_segment', 'cmd_cut']
 
 # %% ../nbs/08a_episodes.ipynb #52d8ab34
 def join_tracks(tracks:list, # `FaceTrack`s of consecutive clips, in order
@@ -57,6 +57,9 @@ SPEECH_WINDOW_S = 1.5 # speech is judged over windows this long
 SPEECH_CYCLE = 0.04 # smallest jaw swing (jawOpen prominence) that counts as a speech cycle
 SPEECH_ALLOWANCE = 0.35 # during speech, the talking channels count only above this rise
 MIN_SPEECH_S = 1.0 # shorter stretches of speech-rate jaw movement are not marked
+MOUTH_LED = 0.67 # an episode is led by the mouth when the rest of the face rose less than this share of the talking channels' rise
+MIN_HOLD_S = 0.5 # a mouth-led episode is an expression only if held this long around its apex (a syllable is not)
+HOLD_FRACTION = 0.8 # held: the activation stays above this share of the apex
 DEAD_ZONE = 0.15 # a blendshape's rise over rest counts only above this (a relaxed face wanders this much)
 SMOOTH_S = 0.2 # running median of the blendshapes, seconds
 SPEECH_CHANNELS = ('jawOpen', 'jawForward', 'jawLeft', 'jawRight', 'mouthClose', 'mouthFunnel', 'mouthPucker', 'mouthRollLower', 'mouthRollUpper',
@@ -126,6 +129,8 @@ class Activity:
     block: int # rows per block of `rest`
     fps: float # analysed frames per second
     background: np.ndarray|None = None # (T,) float32 typical activation around each frame (high while talking)
+    mouth: np.ndarray|None = None # (T,) float32 norm of the rise of the talking channels (`SPEECH_CHANNELS`) alone
+    face: np.ndarray|None = None # (T,) float32 norm of the rise of the other channels (smile, brows, eyes, cheeks, nose)
 
     def rest_at(self, rows:np.ndarray, # row numbers
                )->np.ndarray: # (len(rows), C) resting levels at those rows
@@ -156,13 +161,14 @@ def recording_activity(track:FaceTrack, # a long recording's track
     speech = _speech_mask(rate >= SPEECH_HZ, fps)
     w = np.array([0.0 if c in NOT_EXPRESSION else 1.0 for c in EXPRESSION_CHANNELS])
     talk = np.isin(EXPRESSION_CHANNELS, SPEECH_CHANNELS)
-    act = Activity(np.zeros(n, np.float32), speech, rest, block, fps)
+    act = Activity(np.zeros(n, np.float32), speech, rest, block, fps, mouth=np.zeros(n, np.float32), face=np.zeros(n, np.float32))
     for a, b, pa, pb in _chunks(n, chunk, pad): # pass 2: activation
         bs = _smooth(_filled(track.blendshapes[pa:pb, cols]), smooth)[a - pa:b - pa]
         rise = np.clip(bs - act.rest_at(np.arange(a, b)) - DEAD_ZONE, 0, None)
         rise[:, talk] = np.where(speech[a:b, None], np.clip(rise[:, talk] - SPEECH_ALLOWANCE, 0, None), rise[:, talk])
         act.activation[a:b] = np.sqrt((rise ** 2) @ w)
-    act.activation[~track.face_mask] = 0
+        act.mouth[a:b], act.face[a:b] = np.sqrt((rise ** 2) @ (w * talk)), np.sqrt((rise ** 2) @ (w * ~talk))
+    act.activation[~track.face_mask] = 0; act.mouth[~track.face_mask] = 0; act.face[~track.face_mask] = 0
     blocks = np.add.reduceat(act.activation, np.arange(0, n, block)) / np.diff(np.r_[np.arange(0, n, block), n])
     act.background = np.interp(np.arange(n), np.arange(len(blocks)) * block + block / 2,
                                percentile_filter(blocks, BACKGROUND_PERCENTILE, size=wb, mode='nearest')).astype(np.float32)
@@ -252,6 +258,19 @@ def _suggest(labels:np.ndarray, rise:np.ndarray)->tuple:
     top = max(by_rise, key=by_rise.get) # no frame label decides: the expression whose blendshapes rose most
     return top, 0.5 * by_rise[top] / max(sum(by_rise.values()), 1e-9) * len(by_rise) / 2
 
+def _held_s(act:np.ndarray, apex:int, fps:float)->float:
+    "Seconds the activation stays above `HOLD_FRACTION` of the apex, around the apex."
+    high = act >= HOLD_FRACTION * act[apex]
+    i, j = apex, apex + 1
+    while i > 0 and high[i - 1]: i -= 1
+    while j < len(act) and high[j]: j += 1
+    return (j - i) / fps
+
+def _is_expression(act:Activity, a:int, apex:int, b:int)->bool:
+    "Not talking: an episode led by the mouth (the rest of the face hardly moved) counts only when it is held."
+    mouth_led = act.face[a:b].max() < MOUTH_LED * act.mouth[a:b].max()
+    return not mouth_led or _held_s(act.activation, apex, act.fps) >= MIN_HOLD_S
+
 def segment_recording(track:FaceTrack, # a long recording's track
                       min_activation:float=MIN_ACTIVATION, # smallest peak activation of an episode
                       chunk_s:float=CHUNK_S, # seconds of track worked on at a time
@@ -262,7 +281,8 @@ def segment_recording(track:FaceTrack, # a long recording's track
     act = recording_activity(track, chunk_s)
     fi, ts, out, cols = track.frame_index, track.timestamps, [], _channels(track)
     found = [(a, apex, b) for a, apex, b in _rises(act.activation, act.fps, min_activation)
-             if act.activation[apex] - act.background[apex] >= BACKGROUND_FACTOR * min_activation] # more than the talking around it
+             if act.activation[apex] - act.background[apex] >= BACKGROUND_FACTOR * min_activation # more than the talking around it
+             and _is_expression(act, a, apex, b)] # a mouth shape that is not held is a syllable
     tops = []
     for a, apex, b in found: # the frames of each episode's top half, where its label is read
         top = np.arange(a, b)[act.activation[a:b] >= 0.5 * act.activation[apex]]
@@ -487,6 +507,28 @@ def load_episodes(path, # a sidecar written by `Episodes.save` (.csv or .json), 
     except (ValueError, KeyError, TypeError) as e:
         if isinstance(e, MediaError): raise
         raise MediaError(f"{p.name} is not a readable episodes file ({e}): give a file written by `facemimic segment` or the annotator.") from None
+
+# %% ../nbs/08a_episodes.ipynb #e589d1f3
+def episode_number(episodes:Episodes, # the episodes of a recording
+                   which, # a number in the file (row order, from 0), a label ('smile': the only one), or 'label#k' (the k-th, from 1)
+                  )->int: # the number of that expression episode
+    "Find an expression episode by its number or its label, as a design names it."
+    if isinstance(which, str) and which.strip().lstrip('-').isdigit(): which = int(which.strip())
+    if isinstance(which, (int, np.integer)) and not isinstance(which, bool):
+        if not 0 <= which < len(episodes): raise OptionError(f"episode {which}: the episodes file has {len(episodes)} rows: give a number from 0 to {len(episodes) - 1}, or a label.")
+        e = episodes[int(which)]
+        if e.kind != 'expression': raise OptionError(f"episode {which} is a {e.kind} stretch, not an expression episode: give another number, or a label.")
+        return int(which)
+    if not isinstance(which, str) or not which.strip(): raise OptionError(f"episode {which!r}: give a number or a label such as 'smile' or 'smile#2'.")
+    label, _, k = which.strip().partition('#')
+    same = [i for i, e in enumerate(episodes) if e.kind == 'expression' and e.label.lower() == label.strip().lower()]
+    known = ', '.join(dict.fromkeys(e.label for e in episodes.expressions())) or 'none'
+    if not same: raise OptionError(f"no expression episode is labelled {label.strip()!r} (the labels are: {known}): give one of them, or a number.")
+    if not k:
+        if len(same) > 1: raise OptionError(f"{len(same)} episodes are labelled {label.strip()!r} (numbers {', '.join(map(str, same))}): give {label.strip()}#1 to #{len(same)}, or a number.")
+        return same[0]
+    if not (k.strip().isdigit() and 1 <= int(k) <= len(same)): raise OptionError(f"episode {which!r}: there are {len(same)} {label.strip()!r} episodes: give #1 to #{len(same)}.")
+    return same[int(k) - 1]
 
 # %% ../nbs/08a_episodes.ipynb #2880b9b0
 def frame_labels(episodes:Episodes, # marked episodes
