@@ -288,10 +288,21 @@ def compare_pair(pair:dict, # from `read_design`: paths, options and the pair's 
     return done
 
 # %% ../nbs/10a_cohort.ipynb #378f5224
+class _Later:
+    "A task `_Serial` runs when it is waited for."
+    def __init__(self, fn, args): self.fn, self.args, self.value = fn, args, None
+    def result(self): return self.value
+
 class _Serial:
     "Run tasks here, one after the other."
     label = 'this process'
     def map(self, fn, items:list, *args): yield from (fn(x, *args) for x in items)
+    def submit(self, fn, *args)->_Later: return _Later(fn, args)
+    def wait(self, tasks:list)->list:
+        "Run the first of `tasks` (in the order they were submitted); return it as the finished one."
+        task = tasks[0]; task.value = task.fn(*task.args)
+        return [task]
+    def cancel(self, tasks:list): pass
     def close(self): pass
 
 class _Processes:
@@ -307,6 +318,13 @@ class _Processes:
             for f in as_completed(futures): yield f.result()
         finally:
             for f in futures: f.cancel()
+    def submit(self, fn, *args): return self.pool.submit(fn, *args)
+    def wait(self, tasks:list)->list:
+        "Wait until one of `tasks` finishes; those finished."
+        from concurrent.futures import FIRST_COMPLETED, wait
+        return list(wait(tasks, return_when=FIRST_COMPLETED).done)
+    def cancel(self, tasks:list):
+        for f in tasks: f.cancel()
     def close(self): self.pool.shutdown(wait=True, cancel_futures=True)
 
 def _dask_client(client):
@@ -335,6 +353,13 @@ class _Dask:
         try:
             for f in as_completed(futures): yield f.result()
         finally: self.client.cancel(futures)
+    def submit(self, fn, *args): return self.client.submit(fn, *args, pure=False)
+    def wait(self, tasks:list)->list:
+        "Wait until one of `tasks` finishes; those finished."
+        from distributed import wait
+        return list(wait(tasks, return_when='FIRST_COMPLETED').done)
+    def cancel(self, tasks:list):
+        if tasks: self.client.cancel(tasks)
     def close(self):
         if self.own: self.client.close()
 
@@ -478,6 +503,26 @@ def _bar(total:int, desc:str, show:bool):
     from tqdm.auto import tqdm
     return tqdm(total=total, desc=desc, unit='clip' if 'clip' in desc else 'pair', disable=not show or total == 0, file=sys.stderr, leave=True)
 
+def _run_design(runner, clips:list, todo:list, out:Path, reports:bool, model_path, cache:bool, clip_bar, pair_bar):
+    "Extract `clips`, and compare each pair of `todo` as soon as its clips are extracted (no worker waits for the slowest clip)."
+    waits = {p['pair']: {c for c in (p['reference'], p['imitation'], p['reference_neutral'], p['imitation_neutral']) if isinstance(c, str)} for p in todo}
+    users = {}
+    for p in todo:
+        for c in waits[p['pair']]: users.setdefault(c, []).append(p)
+    errors, running = {}, {}
+    for c in clips: running[runner.submit(extract_clip, c, str(out/'tracks'), model_path, cache)] = None
+    try:
+        while running:
+            for task in runner.wait(list(running)):
+                pair, done = running.pop(task), task.result()
+                if pair is not None: pair_bar.update(); continue
+                if done['error']: errors[done['clip']] = done['error']
+                clip_bar.update()
+                for p in users.get(done['clip'], []):
+                    waits[p['pair']].discard(done['clip'])
+                    if not waits[p['pair']]: running[runner.submit(compare_pair, p, str(out), dict(errors), reports, model_path)] = p
+    finally: runner.cancel(list(running))
+
 def batch(design, # a CSV file or a DataFrame (see `read_design`)
           out, # folder for scores.parquet, scores.csv, summary.html, pairs/, tracks/ (and reports/)
           workers:int|None=None, # local processes (None: one per core; 1: in this process)
@@ -506,14 +551,8 @@ def batch(design, # a CSV file or a DataFrame (see `read_design`)
         if progress and len(todo) < len(unique): print(f"{len(unique) - len(todo)} of {len(unique)} pairs already done: skipped", file=sys.stderr)
         clips = list(dict.fromkeys(c for p in todo for c in (p['reference'], p['imitation'], p['reference_neutral'], p['imitation_neutral']) if isinstance(c, str)))
         clips.sort(key=lambda c: -Path(c).stat().st_size) # longest first: the workers finish together
-        errors = {}
-        with _bar(len(clips), 'clips extracted', progress) as bar:
-            for done in runner.map(extract_clip, clips, str(out/'tracks'), model_path, cache):
-                if done['error']: errors[done['clip']] = done['error']
-                bar.update()
-        with _bar(len(todo), 'pairs compared', progress) as bar:
-            for done in runner.map(compare_pair, todo, str(out), errors, reports, model_path):
-                bar.update()
+        with _bar(len(clips), 'clips extracted', progress) as clip_bar, _bar(len(todo), 'pairs compared', progress) as pair_bar:
+            _run_design(runner, clips, todo, out, reports, model_path, cache, clip_bar, pair_bar)
     finally: runner.close()
     scores = scores_table(table, pairs, out)
     write_tables(scores, out, runner.label, time.perf_counter() - started)

@@ -15,8 +15,8 @@ from .track import TRACK_FORMAT, Face, FaceTrack, FaceTrackBuilder, load_track, 
 from .backends import Backend, Detector, get_backend
 
 # %% auto #0
-__all__ = ['TILE_MIN_SIDE', 'TILE_GRIDS', 'STALE_TEMP_S', 'PROGRESS_MIN_S', 'tile_boxes', 'faces_on_tiles', 'track_clip',
-           'default_cache_dir', 'cache_key', 'extract']
+__all__ = ['TILE_MIN_SIDE', 'TILE_GRIDS', 'READ_AHEAD', 'STALE_TEMP_S', 'PROGRESS_MIN_S', 'tile_boxes', 'faces_on_tiles',
+           'track_clip', 'default_cache_dir', 'cache_key', 'extract']
 
 # %% ../nbs/02e_extraction.ipynb #a1b2c3d1
 TILE_MIN_SIDE = 960 # a still image whose longer side is at least this is searched again on tiles when the whole shows no face
@@ -56,6 +56,45 @@ def faces_on_tiles(detector:Detector, # an open detector, in still-image mode
 
 
 # %% ../nbs/02e_extraction.ipynb #ce7de403
+READ_AHEAD = 4 # frames of a video decoded ahead of the landmark model, in a thread of their own
+
+class _ReadAhead:
+    "Iterate `frames` in a background thread, up to `depth` frames ahead, so decoding overlaps the landmark model's work; `close()` stops it."
+    _END = object()
+    def __init__(self, frames, depth:int=READ_AHEAD):
+        import queue, threading # imported here: only video extraction uses them
+        self._queue, self._full, self._stop = queue.Queue(depth), queue.Full, threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(iter(frames),), name='facemimic-decode', daemon=True)
+        self._thread.start()
+
+    def _put(self, item)->bool:
+        "Queue `item`, waiting while the queue is full; False if `close()` was called meanwhile."
+        while not self._stop.is_set():
+            try: self._queue.put(item, timeout=0.05); return True
+            except self._full: pass
+        return False
+
+    def _run(self, frames):
+        try:
+            for f in frames:
+                if not self._put((f, None)): return
+            self._put((self._END, None))
+        except BaseException as e: self._put((self._END, e)) # raised again in the consuming thread
+        finally:
+            if hasattr(frames, 'close'): frames.close() # a generator's cleanup (the reader released, the coverage noted) runs here
+
+    def __iter__(self):
+        while True:
+            f, error = self._queue.get()
+            if f is self._END:
+                if error is not None: raise error
+                return
+            yield f
+
+    def close(self):
+        "Stop reading ahead and wait for the thread to finish."
+        self._stop.set(); self._thread.join()
+
 def track_clip(clip:Clip, # an open clip
                backend:Backend|None=None, # the landmark backend (None: MediaPipe with its defaults)
                progress:bool=False, # show a tqdm progress bar
@@ -66,8 +105,7 @@ def track_clip(clip:Clip, # an open clip
     backend = backend or get_backend()
     info, builder = clip.info, FaceTrackBuilder()
     size, grid = None, None
-    with closing(backend.open(info.kind == 'video')) as detector:
-        frames = iter(clip)
+    with closing(backend.open(info.kind == 'video')) as detector, closing(_ReadAhead(clip) if info.kind == 'video' else iter(clip)) as frames:
         if progress:
             from tqdm.auto import tqdm
             frames = tqdm(frames, total=len(clip) or None, desc=Path(info.path).name, unit='frame', leave=False)

@@ -15,8 +15,8 @@ from ..topology import MEDIAPIPE_FACE_MESH, PACKAGED_MODEL
 from ..track import Face
 
 # %% auto #0
-__all__ = ['MODEL_SHA256', 'SANITY_PHOTO', 'resolve_model', 'Landmarker', 'faces_of', 'MediaPipeBackend', 'check_model',
-           'native_logs_filtered']
+__all__ = ['MODEL_SHA256', 'FACE_JUMP', 'SANITY_PHOTO', 'resolve_model', 'Landmarker', 'faces_of', 'MediaPipeBackend',
+           'check_model', 'native_logs_filtered']
 
 # %% ../../nbs/02d_mediapipe.ipynb #409ba94a
 MODEL_SHA256 = '64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff'
@@ -134,25 +134,96 @@ class _Detector:
     def detect(self, rgb, t=0.0): return faces_of(self.landmarker.detect(rgb, t))
     def close(self): self.landmarker.close()
 
+FACE_JUMP = 0.5 # a face whose centre moved more than this share of its width since the previous frame may be another face: checked at once
+
+class _FaceCounter:
+    "MediaPipe's face detector, from the Face Landmarker bundle's own detection model, counting the faces in a frame."
+    def __init__(self, model_path:Path, min_confidence:float):
+        from mediapipe.tasks.python import BaseOptions, vision
+        with zipfile.ZipFile(model_path) as z: model = z.read('face_detector.tflite')
+        opts = vision.FaceDetectorOptions(base_options=BaseOptions(model_asset_buffer=model), running_mode=vision.RunningMode.IMAGE,
+                                          min_detection_confidence=min_confidence)
+        with _native_stderr() as native:
+            try: self._fd = vision.FaceDetector.create_from_options(opts); failed = None
+            except Exception as e: failed = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        if failed is not None:
+            raise ModelError(f"MediaPipe could not load the face detector of {model_path.name} ({failed}): give the path of an intact "
+                             "face_landmarker.task, or unset FACEMIMIC_MODEL to use the packaged model.") from None
+        native.replay()
+    def count(self, rgb:np.ndarray)->int:
+        import mediapipe as mp
+        return len(self._fd.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)).detections)
+    def close(self):
+        if getattr(self, '_fd', None) is not None: self._fd.close(); self._fd = None
+
+def _centre_width(face:Face)->tuple:
+    "The centre and the width of a face's landmark box, normalised coordinates."
+    lo, hi = face.landmarks[:, :2].min(0), face.landmarks[:, :2].max(0)
+    return (lo + hi) / 2, float(hi[0] - lo[0])
+
+class _TrackingDetector:
+    "Track one face per video frame and count the faces on sampled frames; look for `max_faces` in every frame while several are in view."
+    def __init__(self, backend:MediaPipeBackend):
+        self.backend, self.counter, self.several = backend, None, None
+        self.one = Landmarker(True, backend.model_path, 1, backend.min_confidence)
+        self.active = self.one
+        self.checked_s, self.prev = None, None # time of the last count; the previous frame's face (centre, width)
+
+    def _due(self, face:Face, t:float)->bool:
+        "Count the faces in this frame? On the first frame with a face, `face_check_s` after the last count, and when the face is new or jumped."
+        centre, width = _centre_width(face)
+        prev, self.prev = self.prev, (centre, width)
+        if prev is None or self.checked_s is None or t - self.checked_s >= self.backend.face_check_s: return True
+        return float(np.linalg.norm(centre - prev[0])) > FACE_JUMP * max(prev[1], 1e-6)
+
+    def _switch(self, landmarker:Landmarker, t:float):
+        "Use `landmarker` from this frame on, its tracking started afresh (a blank frame makes it forget the face it last followed)."
+        landmarker.detect(np.zeros((64, 64, 3), np.uint8), t - 1e-3)
+        self.active = landmarker
+
+    def detect(self, rgb, t=0.0):
+        faces = faces_of(self.active.detect(rgb, t))
+        if self.active is self.several:
+            if not faces: self._switch(self.one, t); self.prev = None # no face in view: back to one, counted again when a face shows
+            return faces
+        if not faces: self.prev = None; return faces # the next face found is counted
+        if not self._due(faces[0], t): return faces
+        self.checked_s = t
+        b = self.backend
+        if self.counter is None: self.counter = _FaceCounter(b.model_path, b.min_confidence)
+        if self.counter.count(rgb) < 2: return faces
+        if self.several is None: self.several = Landmarker(True, b.model_path, b.max_faces, b.min_confidence)
+        self._switch(self.several, t) # several faces: this frame and the next as with `face_check_s=0`
+        return faces_of(self.several.detect(rgb, t))
+
+    def close(self):
+        for part in (self.one, self.several, self.counter):
+            if part is not None: part.close()
+
 class MediaPipeBackend:
     "MediaPipe's Face Landmarker as a landmark backend (the packaged model or another `.task` bundle)."
     name, topology = 'mediapipe', MEDIAPIPE_FACE_MESH
     def __init__(self, model_path=None, # a Face Landmarker `.task` file (None: `$FACEMIMIC_MODEL` or the packaged model)
                  max_faces:int=2, # faces to look for per frame; the largest is kept
-                 min_confidence:float=0.5): # detection, presence and tracking confidence
+                 min_confidence:float=0.5, # detection, presence and tracking confidence
+                 face_check_s:float=0.0): # > 0: in a video, track one face (faster) and count the faces this often, seconds; 0: look for `max_faces` in every frame
         _check_options(max_faces, min_confidence)
+        if isinstance(face_check_s, bool) or not isinstance(face_check_s, (int, float, np.integer, np.floating)) or not 0 <= face_check_s < float('inf'):
+            raise OptionError(f"face_check_s={face_check_s!r}: give a number of seconds (0 or more; 0 looks for every face in every frame).")
         self.model_path, self.model_sha256 = resolve_model(model_path)
         check_model(self.model_path, self.model_sha256) # another model must work on a known photo first
-        self.max_faces, self.min_confidence = max_faces, min_confidence
+        self.max_faces, self.min_confidence, self.face_check_s = max_faces, min_confidence, float(face_check_s)
 
     @property
     def options(self)->dict:
         "The options that change the results (recorded in tracks and cache keys)."
-        return dict(max_faces=self.max_faces, min_confidence=self.min_confidence)
+        check = dict(face_check_s=self.face_check_s) if self.face_check_s else {} # 0 is left out: its cache keys stay those of earlier versions
+        return dict(max_faces=self.max_faces, min_confidence=self.min_confidence) | check
 
     def open(self, video:bool=True, # VIDEO mode (tracking) or IMAGE mode
-            )->_Detector: # call `.detect(rgb, t)`, then `.close()`
+            )->_Detector|_TrackingDetector: # call `.detect(rgb, t)`, then `.close()`
         "Load the Face Landmarker."
+        if video and self.max_faces > 1 and self.face_check_s > 0: return _TrackingDetector(self)
         return _Detector(Landmarker(video, self.model_path, self.max_faces, self.min_confidence))
 
     def versions(self)->dict: # {package: version}
