@@ -14,7 +14,7 @@ from .vocab import EXPRESSIONS # plain data: --help stays fast
 # %% auto #0
 __all__ = ['REPORT_FILES', 'CLI_FLAGS', 'CLI_SWITCHES', 'CLI_NAMES', 'SMILE_PRESET_NAMES', 'cli_words', 'cmd_compare',
            'cmd_extract', 'cmd_analyze', 'cmd_app', 'cmd_batch', 'cmd_segment', 'cmd_cut', 'cmd_transfer',
-           'build_parser', 'main']
+           'cmd_identity', 'build_parser', 'main']
 
 # %% ../nbs/13_cli.ipynb #841334cd
 REPORT_FILES = ('report.html', 'report.md', 'report.txt', 'result.json', 'frames.csv', 'regions.csv', 'side-by-side.mp4') # what `report.write_report` writes, besides PNGs
@@ -209,6 +209,11 @@ def cmd_transfer(args, # parsed `facemimic transfer` options
     "facemimic transfer SOURCE DRIVING --out OUT.mp4 [--intensity X] [--regions R] (see `transfer.cmd_transfer`)"
     from facemimic.transfer import cmd_transfer
     return cmd_transfer(args)
+def cmd_identity(args, # parsed `facemimic identity train|score` options
+                )->int: # exit status
+    "facemimic identity train CLIPS_OR_DESIGN --out MODELS_DIR | identity score MODELS_DIR CLIP... --out DIR (see `identity.cmd_identity`)"
+    from facemimic.identity import cmd_identity
+    return cmd_identity(args)
 def _add_run_options(p):
     "The options every command that extracts shares: the model, the cache, quiet."
     p.add_argument('--model', default=None, help='another face_landmarker.task file')
@@ -312,6 +317,24 @@ def build_parser()->argparse.ArgumentParser: # with every subcommand
     p.add_argument('--sheet', default=None, metavar='PNG', help='also write source, driving and output frames side by side to PNG')
     _add_run_options(p)
     p.set_defaults(func=cmd_transfer)
+    p = sub.add_parser('identity', help='dynamic identity signatures: a model per participant of how they move; score clips under every model',
+                       description='Train a normalizing flow (or a Gaussian baseline) per participant on windows of head pose, its velocity and blendshape groups, then score clips under every model.')
+    isub = p.add_subparsers(dest='identity_command', required=True, metavar='train|score')
+    q = isub.add_parser('train', help='train a model per participant')
+    q.add_argument('clips', nargs='+', metavar='CLIPS_OR_DESIGN', help='a design CSV (clip, participant, optional start, end), a folder with a subfolder per participant, or PARTICIPANT=CLIP items')
+    q.add_argument('--out', required=True, metavar='MODELS_DIR', help='folder for the models (made if missing)')
+    q.add_argument('--kind', choices=['flow', 'gaussian', 'mixture'], default='flow', help='density model (default flow)')
+    q.add_argument('--window', type=float, default=1.0, metavar='S', help='window length, seconds (default 1)')
+    q.add_argument('--shape', type=int, default=0, metavar='N', help='add N face-shape PCA coefficients (default 0: movement only)')
+    q.add_argument('--seed', type=int, default=0, help='random seed (default 0)')
+    _add_run_options(q)
+    q.set_defaults(func=cmd_identity)
+    q = isub.add_parser('score', help='score clips under every model: matrix, windows, Excel and plots')
+    q.add_argument('models', metavar='MODELS_DIR', help='folder written by facemimic identity train')
+    q.add_argument('clips', nargs='+', metavar='CLIP', help='clips to score')
+    q.add_argument('--out', required=True, metavar='DIR', help='folder for matrix.csv, windows.csv, identity.xlsx and the plots')
+    _add_run_options(q)
+    q.set_defaults(func=cmd_identity)
     return parser
 
 
