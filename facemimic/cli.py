@@ -51,7 +51,7 @@ def cli_words(text:str, # a message written for Python users
     def flag(m):
         v = next((g for g in m.groups()[1:] if g), '')
         return flags[m[1]] + (f' {v}' if v else '')
-    return re.sub(rf"\b({'|'.join(flags)})={value}", flag, text)
+    return re.sub(rf"\b({'|'.join(flags)})={value}", flag, text) if flags else text # no flag to name (e.g. `identity`, whose flags belong to its subcommands)
 
 def _neutral_option(value:str|None, flag:str):
     "A neutral given on the command line: FIRST-LAST frame numbers, or the path of a neutral clip or photo."
