@@ -27,6 +27,7 @@ lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 dev_requirements = shlex.split(cfg.get('dev_requirements') or '')
 app_requirements = shlex.split(cfg.get('app_requirements') or '')
 cluster_requirements = shlex.split(cfg.get('cluster_requirements') or '')
+identity_requirements = shlex.split(cfg.get('identity_requirements') or '')
 
 package_data = dict()
 pkg_data = cfg.get('package_data', None)
@@ -45,7 +46,7 @@ setuptools.setup(
     packages = setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']),
     include_package_data = True,
     install_requires = requirements,
-    extras_require={ 'app': app_requirements, 'cluster': cluster_requirements, 'dev': dev_requirements + app_requirements + cluster_requirements },
+    extras_require={ 'app': app_requirements, 'cluster': cluster_requirements, 'identity': identity_requirements, 'dev': dev_requirements + app_requirements + cluster_requirements + identity_requirements },
     dependency_links = cfg.get('dep_links','').split(),
     python_requires  = '>=' + cfg['min_python'],
     long_description = open('README.md', encoding='utf-8').read(),
