@@ -96,3 +96,12 @@ def test_workflows_exist():
     assert 'jobs' in deploy and 'jobs' in test
     assert 'nbdev_docs' in (wf/'deploy.yaml').read_text() or 'quarto-ghp' in (wf/'deploy.yaml').read_text()
     assert '.ci/run' in (wf/'test.yaml').read_text()
+
+def test_readme_lists_every_command():
+    "The README's command-line table has a row for every subcommand of `facemimic`, and no row for one that does not exist."
+    import argparse
+    from facemimic.cli import build_parser
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    readme = (REPO/'README.md').read_text(encoding='utf-8')
+    listed = re.findall(r'^\| `facemimic (\w+)', readme, flags=re.M)
+    assert sorted(listed) == sorted(sub.choices), f"README's command table lists {sorted(listed)}; the CLI has {sorted(sub.choices)}"
