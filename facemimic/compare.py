@@ -22,7 +22,7 @@ from .similarity import Alignment, amplitude_ratio, asymmetry, dtw_align, time_w
 
 # %% auto #0
 __all__ = ['ACTIVE_FRACTION', 'ACTIVE_MIN', 'REGION_MOVED', 'WINDOW_MARGIN_S', 'HINT_OTHERS', 'WHOLE_EPISODE', 'MIRROR_MARGIN',
-           'EXPRESSION_HINTS', 'compare_tracks', 'compare', 'load_result']
+           'MIRROR_TRY', 'EXPRESSION_HINTS', 'compare_tracks', 'compare', 'load_result']
 
 # %% ../nbs/07_compare.ipynb #83d6050e
 ACTIVE_FRACTION, ACTIVE_MIN = 0.15, 0.05
@@ -31,6 +31,7 @@ WINDOW_MARGIN_S = 0.5 # seconds kept before an onset and after an offset for the
 HINT_OTHERS = 1 / 3 # weight of the channels outside a hinted expression in the expression and dynamic measures
 WHOLE_EPISODE = 0.5 # a clip shows its whole episode when it starts and ends below this share of its peak
 MIRROR_MARGIN = 2.0 # with mirror=None, the mirror image is used when it scores at least this many points more than the clip as filmed
+MIRROR_TRY = 1.0 # ... and it is scored only when its peak expression (the expression component) agrees at least this many points better
 
 EXPRESSION_HINTS = EXPRESSIONS # the expressions a hint may name, and their blendshapes (`vocab.EXPRESSIONS`)
 
@@ -342,8 +343,17 @@ def compare(reference, # path of a video/image, a saved track (.npz), or a FaceT
     if mirror is not None: return run(bool(mirror))
     return _better_orientation(run(False), run)
 
+def _mirror_gain(ev:Evidence)->float:
+    "How many points the expression component would gain if the imitation's left and right were swapped (its peak profile mirrored)."
+    from facemimic.similarity import profile_agreement
+    from facemimic.topology import mirrored_channels
+    a, b, eps = ev.reference_profile * ev.focus, ev.imitation_profile, ev.blendshape_noise
+    swapped = b[mirrored_channels(list(ev.imitation.channels))] * ev.focus
+    return 100 * (max(0.0, profile_agreement(a, swapped, eps)) - max(0.0, profile_agreement(a, b * ev.focus, eps)))
+
 def _better_orientation(filmed:MimicResult, run)->MimicResult:
     "The comparison as filmed, or of the mirror image when that scores at least `MIRROR_MARGIN` points more (said in a warning)."
+    if _mirror_gain(filmed.evidence) < MIRROR_TRY: return filmed # the peak is no closer mirrored: no need to score it
     mirrored = run(True)
     if mirrored.score < filmed.score + MIRROR_MARGIN: return filmed
     mirrored.warnings.insert(0, f"The imitation matched its reference better as a mirror image ({mirrored.score:.0f} against {filmed.score:.0f} as filmed), "
