@@ -31,7 +31,7 @@ WINDOW_MARGIN_S = 0.5 # seconds kept before an onset and after an offset for the
 HINT_OTHERS = 1 / 3 # weight of the channels outside a hinted expression in the expression and dynamic measures
 WHOLE_EPISODE = 0.5 # a clip shows its whole episode when it starts and ends below this share of its peak
 MIRROR_MARGIN = 2.0 # with mirror=None, the mirror image is used when it scores at least this many points more than the clip as filmed
-MIRROR_TRY = 1.0 # ... and it is scored only when its peak expression (the expression component) agrees at least this many points better
+MIRROR_TRY = 1.0 # ... and it is scored only when the peak measures (expression, structure, static) predict at least this gain
 
 EXPRESSION_HINTS = EXPRESSIONS # the expressions a hint may name, and their blendshapes (`vocab.EXPRESSIONS`)
 
@@ -343,17 +343,27 @@ def compare(reference, # path of a video/image, a saved track (.npz), or a FaceT
     if mirror is not None: return run(bool(mirror))
     return _better_orientation(run(False), run)
 
-def _mirror_gain(ev:Evidence)->float:
-    "How many points the expression component would gain if the imitation's left and right were swapped (its peak profile mirrored)."
-    from facemimic.similarity import profile_agreement
-    from facemimic.topology import mirrored_channels
+def _mirror_gain(filmed:MimicResult)->float:
+    "Points the score would gain if the imitation's left and right were swapped, from the peak measures alone (expression, structure, static; dynamic and timing as they are)."
+    from facemimic.similarity import profile_agreement, ssim_scores, structure_scores
+    from facemimic.topology import mirror_permutation, mirrored_channels
+    ev, pct = filmed.evidence, lambda v: 100 * max(0.0, v)
     a, b, eps = ev.reference_profile * ev.focus, ev.imitation_profile, ev.blendshape_noise
-    swapped = b[mirrored_channels(list(ev.imitation.channels))] * ev.focus
-    return 100 * (max(0.0, profile_agreement(a, swapped, eps)) - max(0.0, profile_agreement(a, b * ev.focus, eps)))
+    gain = {'expression': pct(profile_agreement(a, b[mirrored_channels(list(ev.imitation.channels))] * ev.focus, eps)) - pct(profile_agreement(a, b * ev.focus, eps))}
+    if filmed.components.get('structure') is not None:
+        d_r, d_i = ev.reference.displacement[ev.reference_plateau].mean(0), ev.imitation.displacement[ev.imitation_plateau].mean(0)
+        swapped = d_i[mirror_permutation()] * np.array([-1.0, 1.0, 1.0]) # the canonical face is symmetric about x = 0
+        gain['structure'] = pct(structure_scores(d_r, swapped, ev.landmark_noise_cm)['face']) - pct(structure_scores(d_r, d_i, ev.landmark_noise_cm)['face'])
+    if filmed.components.get('static') is not None:
+        kr, ki = ev.crops
+        crop_r, crop_i = ev.reference.crops[kr], ev.imitation.crops[ki]
+        gain['static'] = pct(ssim_scores(crop_r, crop_i[:, ::-1])['face']) - pct(ssim_scores(crop_r, crop_i)['face'])
+    w = {k: v for k, v in component_weights().items() if filmed.components.get(k) is not None}
+    return sum(w[k] * g for k, g in gain.items() if k in w) / sum(w.values())
 
 def _better_orientation(filmed:MimicResult, run)->MimicResult:
     "The comparison as filmed, or of the mirror image when that scores at least `MIRROR_MARGIN` points more (said in a warning)."
-    if _mirror_gain(filmed.evidence) < MIRROR_TRY: return filmed # the peak is no closer mirrored: no need to score it
+    if _mirror_gain(filmed) < MIRROR_TRY: return filmed # the peak is not closer mirrored: no need to score the mirror image
     mirrored = run(True)
     if mirrored.score < filmed.score + MIRROR_MARGIN: return filmed
     mirrored.warnings.insert(0, f"The imitation matched its reference better as a mirror image ({mirrored.score:.0f} against {filmed.score:.0f} as filmed), "
