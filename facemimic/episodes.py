@@ -137,6 +137,7 @@ class Activity:
     fps: float # analysed frames per second
     background: np.ndarray|None = None # (T,) float32 typical activation around each frame (high while talking)
     mouth: np.ndarray|None = None # (T,) float32 norm of the rise of the talking channels (`SPEECH_CHANNELS`) alone
+    rate: np.ndarray|None = None # (T,) float32 jaw cycles per second around each frame
     face: np.ndarray|None = None # (T,) float32 norm of the rise of the other channels (smile, brows, eyes, cheeks, nose)
 
     def rest_at(self, rows:np.ndarray, # row numbers
@@ -168,7 +169,7 @@ def recording_activity(track:FaceTrack, # a long recording's track
     speech = _speech_mask(rate >= SPEECH_HZ, fps)
     w = np.array([0.0 if c in NOT_EXPRESSION else 1.0 for c in EXPRESSION_CHANNELS])
     talk = np.isin(EXPRESSION_CHANNELS, SPEECH_CHANNELS)
-    act = Activity(np.zeros(n, np.float32), speech, rest, block, fps, mouth=np.zeros(n, np.float32), face=np.zeros(n, np.float32))
+    act = Activity(np.zeros(n, np.float32), speech, rest, block, fps, mouth=np.zeros(n, np.float32), face=np.zeros(n, np.float32), rate=rate)
     for a, b, pa, pb in _chunks(n, chunk, pad): # pass 2: activation
         bs = _smooth(_filled(track.blendshapes[pa:pb, cols]), smooth)[a - pa:b - pa]
         rise = _rise(bs, act.rest_at(np.arange(a, b)), speech[a:b])
@@ -272,6 +273,13 @@ def _held_s(act:np.ndarray, apex:int, fps:float)->float:
     while j < len(act) and high[j]: j += 1
     return (j - i) / fps
 
+def _stands_out(act:Activity, a:int, apex:int, b:int, min_activation:float)->bool:
+    "Above the talking around it: a brief rise, one while the jaw moves at speech rates, or one not seen rising must exceed the background."
+    up = act.activation[a:apex + 1]; half = 0.5 * act.activation[apex] # seen rising from rest: not half up at once (a cut between clips, the first frame)
+    rose = up[0] < half and float(np.diff(up).max(initial=0)) < half
+    held = rose and _held_s(act.activation, apex, act.fps) >= MIN_HOLD_S and float(act.rate[a:b].mean()) < SPEECH_HZ
+    return held or act.activation[apex] - act.background[apex] >= BACKGROUND_FACTOR * min_activation
+
 def _is_expression(act:Activity, a:int, apex:int, b:int)->bool:
     "Not talking: an episode led by the mouth (the rest of the face hardly moved) counts only when it is held."
     mouth_led = act.face[a:b].max() < MOUTH_LED * act.mouth[a:b].max()
@@ -302,7 +310,7 @@ def segment_recording(track:FaceTrack, # a long recording's track
     act = recording_activity(track, chunk_s)
     fi, ts, out, cols = track.frame_index, track.timestamps, [], _channels(track)
     found = [(a, apex, b) for a, apex, b in _rises(act.activation, act.fps, min_activation)
-             if act.activation[apex] - act.background[apex] >= BACKGROUND_FACTOR * min_activation # more than the talking around it
+             if _stands_out(act, a, apex, b, min_activation) # more than the talking around it, or held away from talking
              and _is_expression(act, a, apex, b)] # a mouth shape that is not held is a syllable
     found = [_own_bounds(track, act, cols, *f) for f in found] # a movement of other blendshapes lingering on does not stretch it
     tops = []
