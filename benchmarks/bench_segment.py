@@ -19,7 +19,7 @@ Measured, from `facemimic.episodes.segment_recording` on the recording's track:
   pass of `np.median` over its blendshapes (a floor of what any per-frame method costs).
 
 Targets (issue 18): >= 90 % found within ±5 frames, <= 1 false episode per minute, label accuracy >= 80 %, 30 min in < 5 s.
-Usage: python benchmarks/bench_segment.py [--media DIR] [--data DIR] [--json FILE] [--no-compare] [--sheet PNG]
+Usage: python benchmarks/bench_segment.py [--media DIR] [--data DIR] [--json FILE] [--no-compare] [--sheet PNG] [--speech-cut 2]
 """
 from __future__ import annotations
 import argparse, json, subprocess, sys, time
@@ -38,10 +38,10 @@ def labelled()->list:
     "The episodes whose range comes from a SOURCES.md (not the ones the validation set added, nor speech-tied ones)."
     return [e for e in EPISODES if not e.origin.startswith('added') and not e.file.startswith('dev/tpsmm')]
 
-def pieces()->list:
-    "[(kind, file, first, end)] in recording order: each labelled file whole, then a speech cut."
+def pieces(cut:int=1)->list:
+    "[(kind, file, first, end)] in recording order: each labelled file whole, then a speech cut (each speaker's `cut`-th)."
     files = list(dict.fromkeys(e.file for e in labelled()))
-    speech = [s for s in SPEECH if s.id.endswith('1')]
+    speech = [s for s in SPEECH if s.id.endswith(str(cut))]
     out = []
     for i, f in enumerate(files):
         out.append(('episodes', f, 0, None))
@@ -63,10 +63,10 @@ def _source_info(path:Path)->tuple:
     cap = cv2.VideoCapture(str(path)); fps = cap.get(cv2.CAP_PROP_FPS); cap.release()
     return fps
 
-def build_recording(media:Path, out_dir:Path)->tuple:
+def build_recording(media:Path, out_dir:Path, cut:int=1)->tuple:
     "Write the recording (if its recipe changed) and return (path, truth dict)."
     out_dir.mkdir(parents=True, exist_ok=True)
-    plan = pieces()
+    plan = pieces(cut)
     recipe = dict(version=RECIPE, fps=FPS, size=SIZE, hold_s=HOLD_S, pieces=[(k, f, a, b, file_sha(media/f)) for k, f, a, b in plan])
     key = _key(recipe); rec = out_dir/f'recording-{key}.mp4'; truth_path = out_dir/f'recording-{key}.json'
     if rec.exists() and truth_path.exists(): return rec, _read_json(truth_path)
@@ -224,11 +224,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--media'); ap.add_argument('--data'); ap.add_argument('--json')
     ap.add_argument('--build-only', action='store_true', help='only write the recording and extract its track')
+    ap.add_argument('--speech-cut', type=int, default=1, choices=(1, 2), help="which speech cut of each speaker goes between the clips (2: a recording with speech the rules were not set on)")
     ap.add_argument('--sheet', metavar='PNG', help='also write a contact sheet of the false episodes and print what rose in each (to check by eye whether one is an unlabelled expression)')
     ap.add_argument('--no-compare', action='store_true', help='skip comparing episodes from the recording with their cut clips (extracts them once)')
     args = ap.parse_args()
     media, data = media_dir(args.media), data_dir(args.data)/'segment'
-    rec, truth = build_recording(media, data)
+    rec, truth = build_recording(media, data, args.speech_cut)
     print(f"recording {rec} ({truth['frames']} frames, {truth['frames'] / FPS / 60:.2f} min, {len(truth['episodes'])} labelled episodes)")
     from facemimic.extraction import extract
     t0 = time.perf_counter(); track = extract(rec, cache_dir=data/'cache', progress=False)

@@ -66,7 +66,9 @@ def _bench_recording():
         from validation_set import data_dir
     except Exception: return None
     folder = data_dir()/'segment'
-    recs = sorted(folder.glob('recording-*.mp4'))
+    plan = [f for _, f, _, _ in B.pieces()] # the default recording (first speech cuts), not the one of `--speech-cut 2`
+    recs = [r for r in sorted(folder.glob('recording-*.mp4')) if r.with_suffix('.json').exists()
+            and [p['file'] for p in json.loads(r.with_suffix('.json').read_text())['pieces']] == plan]
     if not recs or not (folder/'cache').is_dir(): return None
     return B, recs[-1], json.loads(recs[-1].with_suffix('.json').read_text()), folder/'cache'
 
