@@ -143,8 +143,9 @@ class Activity:
     def rest_at(self, rows:np.ndarray, # row numbers
                )->np.ndarray: # (len(rows), C) resting levels at those rows
         "Resting blendshape levels at some rows (interpolated between blocks)."
-        centres = np.arange(len(self.rest)) * self.block + self.block / 2
-        return np.stack([np.interp(rows, centres, self.rest[:, c]) for c in range(self.rest.shape[1])], 1)
+        pos = np.clip((np.asarray(rows, float) - self.block / 2) / self.block, 0, len(self.rest) - 1) # in blocks, from the first block's centre
+        lo = np.floor(pos).astype(int); hi = np.minimum(lo + 1, len(self.rest) - 1); f = (pos - lo)[:, None]
+        return self.rest[lo] * (1 - f) + self.rest[hi] * f
 
 def recording_activity(track:FaceTrack, # a long recording's track
                        chunk_s:float=CHUNK_S, # seconds worked on at a time
