@@ -19,7 +19,7 @@ Measured, from `facemimic.episodes.segment_recording` on the recording's track:
   pass of `np.median` over its blendshapes (a floor of what any per-frame method costs).
 
 Targets (issue 18): >= 90 % found within ±5 frames, <= 1 false episode per minute, label accuracy >= 80 %, 30 min in < 5 s.
-Usage: python benchmarks/bench_segment.py [--media DIR] [--data DIR] [--json FILE]
+Usage: python benchmarks/bench_segment.py [--media DIR] [--data DIR] [--json FILE] [--no-compare] [--sheet PNG] [--speech-cut 2]
 """
 from __future__ import annotations
 import argparse, json, subprocess, sys, time
@@ -38,10 +38,10 @@ def labelled()->list:
     "The episodes whose range comes from a SOURCES.md (not the ones the validation set added, nor speech-tied ones)."
     return [e for e in EPISODES if not e.origin.startswith('added') and not e.file.startswith('dev/tpsmm')]
 
-def pieces()->list:
-    "[(kind, file, first, end)] in recording order: each labelled file whole, then a speech cut."
+def pieces(cut:int=1)->list:
+    "[(kind, file, first, end)] in recording order: each labelled file whole, then a speech cut (each speaker's `cut`-th)."
     files = list(dict.fromkeys(e.file for e in labelled()))
-    speech = [s for s in SPEECH if s.id.endswith('1')]
+    speech = [s for s in SPEECH if s.id.endswith(str(cut))]
     out = []
     for i, f in enumerate(files):
         out.append(('episodes', f, 0, None))
@@ -63,10 +63,10 @@ def _source_info(path:Path)->tuple:
     cap = cv2.VideoCapture(str(path)); fps = cap.get(cv2.CAP_PROP_FPS); cap.release()
     return fps
 
-def build_recording(media:Path, out_dir:Path)->tuple:
+def build_recording(media:Path, out_dir:Path, cut:int=1)->tuple:
     "Write the recording (if its recipe changed) and return (path, truth dict)."
     out_dir.mkdir(parents=True, exist_ok=True)
-    plan = pieces()
+    plan = pieces(cut)
     recipe = dict(version=RECIPE, fps=FPS, size=SIZE, hold_s=HOLD_S, pieces=[(k, f, a, b, file_sha(media/f)) for k, f, a, b in plan])
     key = _key(recipe); rec = out_dir/f'recording-{key}.mp4'; truth_path = out_dir/f'recording-{key}.json'
     if rec.exists() and truth_path.exists(): return rec, _read_json(truth_path)
@@ -101,7 +101,7 @@ def build_recording(media:Path, out_dir:Path)->tuple:
 
 def _overlap(a0, a1, b0, b1)->int: return max(0, min(a1, b1) - max(a0, b0))
 
-def evaluate(track, truth:dict, json_out=None, compare_dir=None)->dict:
+def evaluate(track, truth:dict, json_out=None, compare_dir=None, sheet=None)->dict:
     "Match suggested episodes to the labelled ones and print the figures against the issue's targets."
     from facemimic.episodes import segment_recording
     t0 = time.perf_counter(); eps = segment_recording(track); took = time.perf_counter() - t0
@@ -133,6 +133,11 @@ def evaluate(track, truth:dict, json_out=None, compare_dir=None)->dict:
     for r in rows:
         print(f"{r['id']:22s} {r['label']:10s} {r['first']:4d}-{r['last']:<4d} " + (f"{r['onset']:4d}-{r['offset']:<4d} {r['onset_error']:+7.1f} {r['offset_error']:+7.1f}   {r['suggested']} ({r['confidence']:.2f})" if r['found'] else '     --'))
     print("\nfalse episodes: " + ', '.join(f"{e.onset_frame}-{e.offset_frame} {e.label} ({e.confidence:.2f})" for e in false))
+    if sheet:
+        from facemimic.episodes import recording_activity
+        act = recording_activity(track)
+        for e in false: print(f"  {e.onset_frame}-{e.offset_frame}: {_rose(track, act, e)} (blendshape at the apex - resting level)")
+        write_sheet(track, truth, false, Path(sheet))
     res = dict(labelled=n, found=len(hits), within5=sum(r['within5'] for r in hits), label_ok=sum(r['label_ok'] for r in hits),
                false=len(false), false_per_min=len(false) / quiet_min, false_speech=len(in_speech), false_per_min_speech=len(in_speech) / max(speech_min, 1e-9),
                quiet_min=quiet_min, speech_min=speech_min, median_abs_error=float(np.median([abs(x) for r in hits for x in (r['onset_error'], r['offset_error'])] or [np.nan])),
@@ -148,6 +153,40 @@ def evaluate(track, truth:dict, json_out=None, compare_dir=None)->dict:
     if compare_dir is not None: res.update(compare_episodes(track, eps, truth, rows, compare_dir))
     if json_out: Path(json_out).write_text(json.dumps(dict(results=res, episodes=rows), indent=1, default=float))
     return res
+
+def _rose(track, act, e, k:int=3)->str:
+    "The `k` blendshapes that rose most over the resting face (`act.rest_at`) at an episode's apex, 'name value-rest'."
+    from facemimic.episodes import _channels
+    from facemimic.regions import EXPRESSION_CHANNELS
+    row = int(np.searchsorted(track.frame_index, e.apex_frame)); cols = _channels(track)
+    bs, rest = track.blendshapes[row, cols], act.rest_at(np.array([row]))[0]
+    return ', '.join(f"{EXPRESSION_CHANNELS[i]} {bs[i]:.2f}-{rest[i]:.2f}" for i in np.argsort(rest - bs)[:k])
+
+def write_sheet(track, truth:dict, false:list, out:Path):
+    "A contact sheet of the false episodes: per episode, the calmest frame of its piece of the recording beside its apex, and what rose."
+    import cv2
+    from facemimic.episodes import recording_activity
+    act = recording_activity(track); rows, want = [], set()
+    for e in false:
+        p = next(p for p in truth['pieces'] if p['first'] <= e.apex_frame < p['end'])
+        calm = p['first'] + int(np.argmin(act.activation[p['first']:p['end']])); rows.append((e, calm, p['file'])); want |= {calm, e.apex_frame}
+    cap, got, i = cv2.VideoCapture(str(track.meta['path'])), {}, 0
+    while want - set(got):
+        ok, f = cap.read()
+        if not ok: break
+        if i in want: got[i] = cv2.resize(f, (240, 240))
+        i += 1
+    cap.release(); tiles = []
+    for e, calm, file in rows:
+        a, b = got[calm].copy(), got[e.apex_frame].copy()
+        cv2.putText(a, f'calmest {calm}', (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 255, 0), 1)
+        cv2.putText(a, Path(file).name[:30], (4, 232), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 255, 255), 1)
+        cv2.putText(b, f'{e.onset_frame}-{e.offset_frame} apex {e.apex_frame} {e.label}', (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 255, 0), 1)
+        tiles.append(np.hstack([a, b]))
+    if not tiles: return print("no false episodes: no contact sheet")
+    if len(tiles) % 2: tiles.append(np.zeros_like(tiles[0]))
+    cv2.imwrite(str(out), np.vstack([np.hstack(tiles[k:k + 2]) for k in range(0, len(tiles), 2)]))
+    print(f"contact sheet of the false episodes (calmest frame of the piece | apex): {out}")
 
 def compare_episodes(track, eps, truth:dict, rows:list, folder:Path)->dict:
     "Score each found labelled episode against d0's smile, once from the recording (`imitation_episode=`) and once as the clip `cut_episodes` writes."
@@ -185,15 +224,17 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--media'); ap.add_argument('--data'); ap.add_argument('--json')
     ap.add_argument('--build-only', action='store_true', help='only write the recording and extract its track')
+    ap.add_argument('--speech-cut', type=int, default=1, choices=(1, 2), help="which speech cut of each speaker goes between the clips (2: a recording with speech the rules were not set on)")
+    ap.add_argument('--sheet', metavar='PNG', help='also write a contact sheet of the false episodes and print what rose in each (to check by eye whether one is an unlabelled expression)')
     ap.add_argument('--no-compare', action='store_true', help='skip comparing episodes from the recording with their cut clips (extracts them once)')
     args = ap.parse_args()
     media, data = media_dir(args.media), data_dir(args.data)/'segment'
-    rec, truth = build_recording(media, data)
+    rec, truth = build_recording(media, data, args.speech_cut)
     print(f"recording {rec} ({truth['frames']} frames, {truth['frames'] / FPS / 60:.2f} min, {len(truth['episodes'])} labelled episodes)")
     from facemimic.extraction import extract
     t0 = time.perf_counter(); track = extract(rec, cache_dir=data/'cache', progress=False)
     print(f"track: {track} ({time.perf_counter() - t0:.1f} s, cached after the first run)")
     if args.build_only: return
-    evaluate(track, truth, args.json, None if args.no_compare else data)
+    evaluate(track, truth, args.json, None if args.no_compare else data, args.sheet)
 
 if __name__ == '__main__': main()

@@ -120,6 +120,13 @@ def _speech_mask(mask:np.ndarray, fps:float)->np.ndarray:
         if b - a >= least: out[a:b] = True
     return out
 
+def _rise(bs:np.ndarray, rest:np.ndarray, speech:np.ndarray)->np.ndarray:
+    "(T, C) rise of the smoothed blendshapes over rest beyond `DEAD_ZONE`; while talking, the talking channels beyond `SPEECH_ALLOWANCE` more."
+    rise = np.clip(bs - rest - DEAD_ZONE, 0, None)
+    talk = np.isin(EXPRESSION_CHANNELS, SPEECH_CHANNELS)
+    rise[:, talk] = np.where(speech[:, None], np.clip(rise[:, talk] - SPEECH_ALLOWANCE, 0, None), rise[:, talk])
+    return rise
+
 @dataclass
 class Activity:
     "Per-frame signals of a recording, computed chunk by chunk."
@@ -130,13 +137,15 @@ class Activity:
     fps: float # analysed frames per second
     background: np.ndarray|None = None # (T,) float32 typical activation around each frame (high while talking)
     mouth: np.ndarray|None = None # (T,) float32 norm of the rise of the talking channels (`SPEECH_CHANNELS`) alone
+    rate: np.ndarray|None = None # (T,) float32 jaw cycles per second around each frame
     face: np.ndarray|None = None # (T,) float32 norm of the rise of the other channels (smile, brows, eyes, cheeks, nose)
 
     def rest_at(self, rows:np.ndarray, # row numbers
                )->np.ndarray: # (len(rows), C) resting levels at those rows
         "Resting blendshape levels at some rows (interpolated between blocks)."
-        centres = np.arange(len(self.rest)) * self.block + self.block / 2
-        return np.stack([np.interp(rows, centres, self.rest[:, c]) for c in range(self.rest.shape[1])], 1)
+        pos = np.clip((np.asarray(rows, float) - self.block / 2) / self.block, 0, len(self.rest) - 1) # in blocks, from the first block's centre
+        lo = np.floor(pos).astype(int); hi = np.minimum(lo + 1, len(self.rest) - 1); f = (pos - lo)[:, None]
+        return self.rest[lo] * (1 - f) + self.rest[hi] * f
 
 def recording_activity(track:FaceTrack, # a long recording's track
                        chunk_s:float=CHUNK_S, # seconds worked on at a time
@@ -161,11 +170,10 @@ def recording_activity(track:FaceTrack, # a long recording's track
     speech = _speech_mask(rate >= SPEECH_HZ, fps)
     w = np.array([0.0 if c in NOT_EXPRESSION else 1.0 for c in EXPRESSION_CHANNELS])
     talk = np.isin(EXPRESSION_CHANNELS, SPEECH_CHANNELS)
-    act = Activity(np.zeros(n, np.float32), speech, rest, block, fps, mouth=np.zeros(n, np.float32), face=np.zeros(n, np.float32))
+    act = Activity(np.zeros(n, np.float32), speech, rest, block, fps, mouth=np.zeros(n, np.float32), face=np.zeros(n, np.float32), rate=rate)
     for a, b, pa, pb in _chunks(n, chunk, pad): # pass 2: activation
         bs = _smooth(_filled(track.blendshapes[pa:pb, cols]), smooth)[a - pa:b - pa]
-        rise = np.clip(bs - act.rest_at(np.arange(a, b)) - DEAD_ZONE, 0, None)
-        rise[:, talk] = np.where(speech[a:b, None], np.clip(rise[:, talk] - SPEECH_ALLOWANCE, 0, None), rise[:, talk])
+        rise = _rise(bs, act.rest_at(np.arange(a, b)), speech[a:b])
         act.activation[a:b] = np.sqrt((rise ** 2) @ w)
         act.mouth[a:b], act.face[a:b] = np.sqrt((rise ** 2) @ (w * talk)), np.sqrt((rise ** 2) @ (w * ~talk))
     act.activation[~track.face_mask] = 0; act.mouth[~track.face_mask] = 0; act.face[~track.face_mask] = 0
@@ -266,10 +274,32 @@ def _held_s(act:np.ndarray, apex:int, fps:float)->float:
     while j < len(act) and high[j]: j += 1
     return (j - i) / fps
 
+def _stands_out(act:Activity, a:int, apex:int, b:int, min_activation:float)->bool:
+    "Above the talking around it: a brief rise, one while the jaw moves at speech rates, or one not seen rising must exceed the background."
+    up = act.activation[a:apex + 1]; half = 0.5 * act.activation[apex] # seen rising from rest: not half up at once (a cut between clips, the first frame)
+    rose = up[0] < half and float(np.diff(up).max(initial=0)) < half
+    held = rose and _held_s(act.activation, apex, act.fps) >= MIN_HOLD_S and float(act.rate[a:b].mean()) < SPEECH_HZ
+    return held or act.activation[apex] - act.background[apex] >= BACKGROUND_FACTOR * min_activation
+
 def _is_expression(act:Activity, a:int, apex:int, b:int)->bool:
     "Not talking: an episode led by the mouth (the rest of the face hardly moved) counts only when it is held."
     mouth_led = act.face[a:b].max() < MOUTH_LED * act.mouth[a:b].max()
     return not mouth_led or _held_s(act.activation, apex, act.fps) >= MIN_HOLD_S
+
+def _own_bounds(track:FaceTrack, act:Activity, cols:np.ndarray, a:int, apex:int, b:int)->tuple:
+    "(first, apex, end) of a rise narrowed to where the face's change along the apex's own pattern stays above `ONSET_FRACTION` of its apex value."
+    pad, smooth = int(round(SMOOTH_S * act.fps)) + 1, int(round(SMOOTH_S * act.fps)) | 1
+    pa, pb = max(0, a - pad), min(track.n_frames, b + pad) # context for the running median
+    bs = _smooth(_filled(track.blendshapes[pa:pb, cols]), smooth)[a - pa:b - pa]
+    rise = _rise(bs, act.rest_at(np.arange(a, b)), act.speech[a:b]) * (~np.isin(EXPRESSION_CHANNELS, NOT_EXPRESSION))
+    rise[~track.face_mask[a:b]] = 0
+    top = rise[apex - a]; size = float(np.linalg.norm(top))
+    if size == 0: return a, apex, b
+    own = rise @ (top / size) # the rise projected on the apex's pattern
+    i, j = apex - a, apex - a + 1
+    while i > 0 and own[i - 1] > ONSET_FRACTION * size: i -= 1
+    while j < b - a and own[j] > ONSET_FRACTION * size: j += 1
+    return a + i, apex, a + j
 
 def segment_recording(track:FaceTrack, # a long recording's track
                       min_activation:float=MIN_ACTIVATION, # smallest peak activation of an episode
@@ -281,8 +311,9 @@ def segment_recording(track:FaceTrack, # a long recording's track
     act = recording_activity(track, chunk_s)
     fi, ts, out, cols = track.frame_index, track.timestamps, [], _channels(track)
     found = [(a, apex, b) for a, apex, b in _rises(act.activation, act.fps, min_activation)
-             if act.activation[apex] - act.background[apex] >= BACKGROUND_FACTOR * min_activation # more than the talking around it
+             if _stands_out(act, a, apex, b, min_activation) # more than the talking around it, or held away from talking
              and _is_expression(act, a, apex, b)] # a mouth shape that is not held is a syllable
+    found = [_own_bounds(track, act, cols, *f) for f in found] # a movement of other blendshapes lingering on does not stretch it
     tops = []
     for a, apex, b in found: # the frames of each episode's top half, where its label is read
         top = np.arange(a, b)[act.activation[a:b] >= 0.5 * act.activation[apex]]

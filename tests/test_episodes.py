@@ -66,7 +66,9 @@ def _bench_recording():
         from validation_set import data_dir
     except Exception: return None
     folder = data_dir()/'segment'
-    recs = sorted(folder.glob('recording-*.mp4'))
+    plan = [f for _, f, _, _ in B.pieces()] # the default recording (first speech cuts), not the one of `--speech-cut 2`
+    recs = [r for r in sorted(folder.glob('recording-*.mp4')) if r.with_suffix('.json').exists()
+            and [p['file'] for p in json.loads(r.with_suffix('.json').read_text())['pieces']] == plan]
     if not recs or not (folder/'cache').is_dir(): return None
     return B, recs[-1], json.loads(recs[-1].with_suffix('.json').read_text()), folder/'cache'
 
@@ -78,7 +80,8 @@ def test_long_recording_of_real_clips():
     track = extract(rec, cache_dir=cache, progress=False)
     B.speed = lambda track: {}
     res = B.evaluate(track, truth)
-    assert res['found'] >= 13 and res['label_ok'] >= 11 and res['false_per_min'] <= 4 and res['false_per_min_speech'] <= 1, res
+    # false episodes: 8, of which 2 in speech; checked by eye, each is an unlabelled expression (benchmarks/README.md, bench_segment)
+    assert res['found'] >= 15 and res['within5'] >= 12 and res['label_ok'] >= 14 and res['false'] <= 8 and res['false_speech'] <= 2, res
 
 def test_annotator_controller(tmp_path):
     "The annotation UI from Python: accept a suggestion, move a boundary, relabel, save; opening again restores it."
