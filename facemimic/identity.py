@@ -178,7 +178,7 @@ def _train_flow(Z:np.ndarray, V:np.ndarray, hp:dict, progress:bool)->tuple:
 
 # %% ../nbs/10b_identity.ipynb #fc8cae6c
 _DEFAULTS = dict(seed=0, flow_layers=3, nn_width=32, knots=8, interval=4.0, learning_rate=3e-3, batch_size=128, max_epochs=300,
-                 patience=15, n_components=3, reg_covar=1e-2, val_fraction=0.2) # hyper-parameters of `IdentityModel`
+                 patience=15, n_components=3, reg_covar=1.0, val_fraction=0.2) # hyper-parameters of `IdentityModel` (reg_covar: see the benchmark)
 
 class IdentityModel:
     "One participant's density over movement windows: a normalizing flow, a Gaussian or a Gaussian mixture."
@@ -412,10 +412,18 @@ def _clip_names(tracks)->dict:
         out[name] = t
     return out
 
+def _log_posterior(scores)->np.ndarray:
+    "Per row: the window's log-probability under this model minus the log of its summed probability under all the models."
+    from scipy.special import logsumexp
+    lp = scores['log_prob'].to_numpy(float)
+    if not len(lp): return lp
+    key = scores['clip'].astype(str) + '\x00' + scores['window'].astype(str)
+    return lp - scores.assign(_lp=lp).groupby(key.to_numpy())['_lp'].transform(lambda v: logsumexp(v.to_numpy())).to_numpy()
+
 def window_scores(models:dict, # {participant: IdentityModel}
                   tracks, # {clip name: FaceTrack}, a list of tracks or one track
-                 )->object: # DataFrame: clip, window, start_s, participant, log_prob, latent_norm
-    "Log-probability and latent norm of every window of every clip under every participant's model."
+                 )->object: # DataFrame: clip, window, start_s, participant, log_prob, log_posterior, latent_norm
+    "Log-probability, log-posterior among the models and latent norm of every window of every clip under every participant's model."
     import pandas as pd
     rows = []
     for name, t in _clip_names(tracks).items():
@@ -424,7 +432,9 @@ def window_scores(models:dict, # {participant: IdentityModel}
             lp, nrm = _log_prob_windows(m, X), (np.linalg.norm(_latent(m, t), axis=1) if len(X) else np.zeros(0))
             rows += [dict(clip=name, window=i, start_s=float(t.timestamps[s]), participant=p, log_prob=float(a), latent_norm=float(b))
                      for i, (s, a, b) in enumerate(zip(starts, lp, nrm))]
-    return pd.DataFrame(rows, columns=['clip', 'window', 'start_s', 'participant', 'log_prob', 'latent_norm'])
+    out = pd.DataFrame(rows, columns=['clip', 'window', 'start_s', 'participant', 'log_prob', 'latent_norm'])
+    out.insert(5, 'log_posterior', _log_posterior(out))
+    return out
 
 def signature_matrix(models:dict, # {participant: IdentityModel}
                      tracks, # {clip name: FaceTrack}, a list of tracks or one track
