@@ -299,16 +299,22 @@ def main(argv=None):
     ap.add_argument('--data', help='data folder for clips and tracks (default: $FACEMIMIC_VALIDATION_DIR or ~/.cache/facemimic/validation)')
     ap.add_argument('--annotated', nargs='+', metavar='SIDECAR[=PERSON]', help="the labelled set from annotation files (RECORDING.episodes.csv of "
                     "`facemimic segment` or the annotator) instead of validation_set.EPISODES; PERSON names who is filmed (default: the recording's name)")
+    ap.add_argument('--face-check-s', type=float, default=0.0, metavar='S', help="extract with MediaPipeBackend(face_check_s=S): one face "
+                    "tracked, faces counted every S seconds, instead of two faces looked for in every frame (default 0: the package's default); "
+                    "its clips and tracks go to the subfolder face_check_<S>s of the data folder. The scorer's noise floors stay the shipped ones")
     ap.add_argument('--sheet', action='store_true', help='also write episodes.png in the data folder: loose start, onset, apex, offset, loose end of each episode')
     a = ap.parse_args(argv)
     if a.workers < 1: ap.error('--workers must be at least 1')
+    if not 0 <= a.face_check_s < float('inf'): ap.error('--face-check-s must be 0 or a number of seconds')
+    if a.face_check_s: os.environ[vs.FACE_CHECK_ENV] = repr(a.face_check_s) # the spawned workers read it
     old = json.loads(Path(a.diff).read_text()) if a.diff else None
     vs._quiet_mediapipe()
     t_start = time.perf_counter()
     media, data = vs.media_dir(a.media), vs.data_dir(a.data)
+    if a.face_check_s: data = vs.data_dir(data/f'face_check_{a.face_check_s:g}s') # its own clips (apexes come from its own tracks) and tracks
     import facemimic
     print(f"facemimic {getattr(facemimic, '__version__', '?')} from {Path(facemimic.__file__).parent}; media {media}; data {data}")
-    print(f"mode: {'quick' if a.quick else 'full'}; workers {a.workers}")
+    print(f"mode: {'quick' if a.quick else 'full'}; workers {a.workers}; tracking: " + (f'one face, faces counted every {a.face_check_s:g} s' if a.face_check_s else 'two faces looked for in every frame (default)'))
 
     # 1. episodes, clips, tracks
     annotated = vs.annotated_episodes([s.rpartition('=')[0] or s for s in a.annotated], {s.rpartition('=')[0]: s.rpartition('=')[2] for s in a.annotated if '=' in s}) if a.annotated else ()

@@ -163,6 +163,12 @@ def _pool(workers:int, log:str|None=None):
     return ProcessPoolExecutor(max_workers=workers, mp_context=get_context('spawn'), initializer=_quiet_mediapipe, initargs=(log,))
 
 # %% extraction (cached by recipe key)
+FACE_CHECK_ENV = 'FACEMIMIC_VALIDATION_FACE_CHECK_S' # set by `validate.py --face-check-s`; read by the worker processes too
+
+def face_check_s()->float:
+    "Seconds between face counts when one face is tracked (`$FACEMIMIC_VALIDATION_FACE_CHECK_S`); 0: two faces looked for in every frame (the default)."
+    return float(os.environ.get(FACE_CHECK_ENV) or 0)
+
 def _extract_one(job):
     "Worker: extract one clip to `track`, writing a sidecar with its key (or the error)."
     clip, track, key = job
@@ -170,7 +176,11 @@ def _extract_one(job):
     t0 = time.perf_counter()
     side = Path(track).with_suffix('.json')
     try:
-        tr = facemimic.extract(clip, cache=False, progress=False)
+        check_s = face_check_s()
+        if check_s: # one face tracked, faces counted every `check_s` seconds (`MediaPipeBackend(face_check_s=...)`)
+            from facemimic.backends.mediapipe import MediaPipeBackend
+            tr = facemimic.extract(clip, cache=False, progress=False, backend=MediaPipeBackend(face_check_s=check_s))
+        else: tr = facemimic.extract(clip, cache=False, progress=False)
         tr.save(track)
         info = dict(key=key, frames=int(tr.n_frames), face_frames=int(np.sum(tr.face_mask)), error=None)
     except Exception as e: # a clip without a detectable face (e.g. quarter size) is a result, not a crash
