@@ -4,7 +4,7 @@
 
 # %% ../nbs/10b_identity.ipynb #f925e437
 from __future__ import annotations
-import json, time
+import functools, json, time
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -14,11 +14,11 @@ from .features import pose_free_landmarks, sampling_rate
 from .io import atomic_write, check_writable, csv_safe
 
 # %% auto #0
-__all__ = ['BLENDSHAPE_GROUPS', 'WINDOW_S', 'MODEL_KINDS', 'MODEL_FORMAT', 'MODELS_FILE', 'SCORE_FILES', 'IdentityFeatures',
-           'fit_shape', 'frame_features', 'window_length', 'window_features', 'IdentityModel', 'load_model',
-           'read_identity_design', 'design_tracks', 'train_models', 'save_models', 'load_models', 'window_scores',
-           'signature_matrix', 'identify', 'loss_curves_figure', 'distribution_figure', 'matrix_figure', 'models_table',
-           'write_scores', 'cmd_identity']
+__all__ = ['BLENDSHAPE_GROUPS', 'WINDOW_S', 'MODEL_KINDS', 'PAD_ROWS', 'MODEL_FORMAT', 'MODELS_FILE', 'SCORE_FILES',
+           'IdentityFeatures', 'fit_shape', 'frame_features', 'window_length', 'window_features', 'IdentityModel',
+           'load_model', 'read_identity_design', 'design_tracks', 'train_models', 'save_models', 'load_models',
+           'window_scores', 'signature_matrix', 'identify', 'loss_curves_figure', 'distribution_figure',
+           'matrix_figure', 'models_table', 'write_scores', 'cmd_identity']
 
 # %% ../nbs/10b_identity.ipynb #757d5a36
 BLENDSHAPE_GROUPS = {'brows': 'brow', 'eyes': 'eye', 'cheeks': 'cheek', 'jaw': 'jaw', 'mouth': 'mouth', 'nose': 'nose'} # group: the prefix of its MediaPipe blendshape names
@@ -143,38 +143,113 @@ def _flow_skeleton(d:int, hp:dict):
     return masked_autoregressive_flow(jr.PRNGKey(hp['seed']), base_dist=Normal(jnp.zeros(d)), transformer=RationalQuadraticSpline(knots=hp['knots'], interval=hp['interval']),
                                       flow_layers=hp['flow_layers'], nn_width=hp['nn_width'])
 
+PAD_ROWS = 64 # validation windows are padded (with zero weight) to a multiple of this, so that a few compiled shapes serve every participant
+
+def _nll(params, static, x, w):
+    "Weighted mean negative log-likelihood of rows `x` under the flow `params` + `static` (rows of weight 0 are padding)."
+    import equinox as eqx, paramax
+    return -(paramax.unwrap(eqx.combine(params, static)).log_prob(x) * w).sum() / w.sum()
+
+@functools.lru_cache(maxsize=None)
+def _flow_steps(learning_rate:float)->tuple:
+    "(optimiser, training step, validation loss), compiled once per process and shape, not once per model."
+    import equinox as eqx, optax
+    opt = optax.adam(learning_rate)
+    @eqx.filter_jit
+    def step(params, static, state, x, w):
+        loss, grads = eqx.filter_value_and_grad(_nll)(params, static, x, w)
+        updates, state = opt.update(grads, state, params)
+        return eqx.apply_updates(params, updates), state, loss
+    return opt, step, eqx.filter_jit(_nll)
+
+def _padded(x:np.ndarray, n:int)->tuple:
+    "`x` with zero rows added up to `n` rows, and the weights (1 for the rows of `x`, 0 for the padding)."
+    import jax.numpy as jnp
+    w = np.zeros(n, np.float32); w[:len(x)] = 1
+    return jnp.asarray(np.concatenate([x, np.zeros((n - len(x), x.shape[1]), x.dtype)]), jnp.float32), jnp.asarray(w)
+
+_SHARED = [] # closures already in use by a flow of this process (see `_shared_closures`)
+
+def _same(u, v)->bool:
+    "Are `u` and `v` the same value: the same pytree structure, equal arrays and equal other leaves?"
+    import jax, equinox as eqx
+    (lu, tu), (lv, tv) = jax.tree_util.tree_flatten(u), jax.tree_util.tree_flatten(v)
+    if tu != tv: return False
+    for a, b in zip(lu, lv):
+        if eqx.is_array(a) or eqx.is_array(b):
+            if not (eqx.is_array(a) and eqx.is_array(b) and a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b)): return False
+        elif a is not b and not _same_function(a, b):
+            try:
+                if not bool(a == b): return False
+            except Exception: return False
+    return True
+
+def _same_function(f, g)->bool:
+    "Are `f` and `g` the same code closing over the same values?"
+    code = getattr(f, '__code__', None)
+    if code is None or code is not getattr(g, '__code__', None) or getattr(f, '__defaults__', None) != getattr(g, '__defaults__', None): return False
+    cf, cg = f.__closure__ or (), g.__closure__ or ()
+    return len(cf) == len(cg) and all(_same(a.cell_contents, b.cell_contents) for a, b in zip(cf, cg))
+
+def _shared_closures(static):
+    "`static` with each closure replaced by an equal one seen before (same code, equal captured values), so the compiled steps are reused."
+    import jax, equinox as eqx
+    def shared(leaf):
+        cells = getattr(leaf, '__closure__', None)
+        if eqx.is_array(leaf) or not callable(leaf) or not cells: return leaf
+        for f in _SHARED:
+            if _same_function(f, leaf): return f
+        _SHARED.append(leaf)
+        return leaf
+    return jax.tree_util.tree_map(shared, static)
+
 def _train_flow(Z:np.ndarray, V:np.ndarray, hp:dict, progress:bool)->tuple:
     "Fit a flow to standardised windows `Z`, stopping early on `V`: (flow, {'train': [...], 'val': [...]})."
-    import jax.numpy as jnp, jax.random as jr, equinox as eqx, optax, paramax
-    from flowjax.train.losses import MaximumLikelihoodLoss
+    import jax.numpy as jnp, equinox as eqx, paramax
     from tqdm.auto import tqdm
     flow = _flow_skeleton(Z.shape[1], hp)
     params, static = eqx.partition(flow, eqx.is_inexact_array, is_leaf=lambda leaf: isinstance(leaf, paramax.NonTrainable))
-    opt, loss_fn = optax.adam(hp['learning_rate']), MaximumLikelihoodLoss()
+    static = _shared_closures(static) # flowjax builds a new (equal) closure per flow, which would compile the steps anew
+    opt, step, val = _flow_steps(float(hp['learning_rate']))
     state = opt.init(params)
-    @eqx.filter_jit
-    def step(params, state, x):
-        loss, grads = eqx.filter_value_and_grad(loss_fn)(params, static, x)
-        updates, state = opt.update(grads, state, params)
-        return eqx.apply_updates(params, updates), state, loss
-    val = eqx.filter_jit(loss_fn)
-    Zj, Vj, key = jnp.asarray(Z, jnp.float32), jnp.asarray(V, jnp.float32), jr.PRNGKey(hp['seed'] + 1)
-    bs = min(hp['batch_size'], len(Z)); nb = len(Z) // bs
+    # every model of the process reuses the same compiled functions: a compilation per model kept its code mapped (about
+    # 700 memory maps a model, of the 65,530 Linux allows), and a process that trained about 90 flows failed on LLVM's
+    # "Cannot allocate memory"
+    # batches are drawn with NumPy and padded to fixed shapes, so no JAX operation depends on the number of windows
+    Z, rng = np.asarray(Z, np.float32), np.random.default_rng(hp['seed'] + 1)
+    Vj, Vw = _padded(np.asarray(V, np.float32), -(-len(V) // PAD_ROWS) * PAD_ROWS)
+    bs = hp['batch_size']; nb = max(1, len(Z) // bs) # fewer windows than a batch: one padded batch
+    ones = jnp.ones(bs, jnp.float32)
     best, best_loss, waited, losses = params, np.inf, 0, {'train': [], 'val': []}
     bar = tqdm(range(hp['max_epochs']), disable=not progress, desc='training', leave=False)
     for _ in bar:
-        key, sub = jr.split(key)
-        order = jr.permutation(sub, len(Z))
+        order = rng.permutation(len(Z))
         batch = []
         for b in range(nb):
-            params, state, loss = step(params, state, Zj[order[b * bs:(b + 1) * bs]]); batch.append(float(loss))
-        losses['train'].append(float(np.mean(batch))); losses['val'].append(float(val(params, static, Vj)))
+            if len(Z) >= bs: x, w = jnp.asarray(Z[order[b * bs:(b + 1) * bs]]), ones
+            else: x, w = _padded(Z[order], bs)
+            params, state, loss = step(params, static, state, x, w); batch.append(float(loss))
+        losses['train'].append(float(np.mean(batch))); losses['val'].append(float(val(params, static, Vj, Vw)))
         bar.set_postfix(train=losses['train'][-1], val=losses['val'][-1])
         if losses['val'][-1] < best_loss: best, best_loss, waited = params, losses['val'][-1], 0
         else:
             waited += 1
             if waited > hp['patience']: break
     return eqx.combine(best, static), losses
+
+@functools.lru_cache(maxsize=None)
+def _flow_log_prob_step():
+    "The flow's log-density of rows, compiled once per process and shape (see `_train_flow`)."
+    import equinox as eqx, paramax
+    return eqx.filter_jit(lambda params, static, x: paramax.unwrap(eqx.combine(params, static)).log_prob(x))
+
+def _flow_log_prob(flow, Z:np.ndarray)->np.ndarray:
+    "Log-density of the rows of `Z` under `flow`, the rows padded to a multiple of `PAD_ROWS` so that a few compiled shapes serve every clip."
+    import equinox as eqx, paramax
+    params, static = eqx.partition(flow, eqx.is_inexact_array, is_leaf=lambda leaf: isinstance(leaf, paramax.NonTrainable))
+    x, _ = _padded(np.asarray(Z, np.float32), -(-len(Z) // PAD_ROWS) * PAD_ROWS)
+    return np.asarray(_flow_log_prob_step()(params, _shared_closures(static), x), np.float64)[:len(Z)]
+
 
 # %% ../nbs/10b_identity.ipynb #fc8cae6c
 _DEFAULTS = dict(seed=0, flow_layers=3, nn_width=32, knots=8, interval=4.0, learning_rate=3e-3, batch_size=128, max_epochs=300,
@@ -248,9 +323,7 @@ def _log_prob_windows(self, X:np.ndarray)->np.ndarray:
     if self.density is None: raise OptionError("This model is not trained: call .fit(tracks) or load a saved one.")
     if not len(X): return np.zeros(0)
     Z = (X - self.mean) / self.scale
-    if self.kind == 'flow':
-        import jax.numpy as jnp
-        lp = np.asarray(self.density.log_prob(jnp.asarray(Z, jnp.float32)), np.float64)
+    if self.kind == 'flow': lp = _flow_log_prob(self.density, Z)
     else: lp = self.density.score_samples(Z)
     return lp - np.log(self.scale).sum()
 
