@@ -250,6 +250,19 @@ def _flow_log_prob(flow, Z:np.ndarray)->np.ndarray:
     x, _ = _padded(np.asarray(Z, np.float32), -(-len(Z) // PAD_ROWS) * PAD_ROWS)
     return np.asarray(_flow_log_prob_step()(params, _shared_closures(static), x), np.float64)[:len(Z)]
 
+@functools.lru_cache(maxsize=None)
+def _flow_inverse_step():
+    "The flow's map from windows to its base space, compiled once per process and shape."
+    import jax, equinox as eqx
+    return eqx.filter_jit(lambda params, static, x: jax.vmap(eqx.combine(params, static).bijection.inverse)(x))
+
+def _flow_latent(flow, Z:np.ndarray)->np.ndarray:
+    "The base-space points of the rows of `Z` under `flow` (rows padded as in `_flow_log_prob`)."
+    import equinox as eqx, paramax
+    params, static = eqx.partition(flow, eqx.is_inexact_array, is_leaf=lambda leaf: isinstance(leaf, paramax.NonTrainable))
+    x, _ = _padded(np.asarray(Z, np.float32), -(-len(Z) // PAD_ROWS) * PAD_ROWS)
+    return np.asarray(_flow_inverse_step()(params, _shared_closures(static), x), np.float64)[:len(Z)]
+
 
 # %% ../nbs/10b_identity.ipynb #fc8cae6c
 _DEFAULTS = dict(seed=0, flow_layers=3, nn_width=32, knots=8, interval=4.0, learning_rate=3e-3, batch_size=128, max_epochs=300,
@@ -340,9 +353,7 @@ def _latent(self, track:FaceTrack, # a clip
     X = self.windows(track)
     Z = (X - self.mean) / self.scale
     if not len(Z): return Z
-    if self.kind == 'flow':
-        import jax, jax.numpy as jnp
-        return np.asarray(jax.vmap(self.density.bijection.inverse)(jnp.asarray(Z, jnp.float32)), np.float64)
+    if self.kind == 'flow': return _flow_latent(self.density, Z)
     gm = self.density
     k = gm.predict(Z)
     return np.stack([(z - gm.means_[j]) @ gm.precisions_cholesky_[j] for z, j in zip(Z, k)])

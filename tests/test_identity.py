@@ -62,25 +62,27 @@ def test_many_flows_in_one_process_reuse_their_compiled_code():
     "A compilation per flow kept its code mapped (about 700 maps a flow): a process that trained about 90 flows crashed."
     code = """if 1:
         import numpy as np
-        from facemimic.identity import _DEFAULTS, _train_flow
+        from facemimic.identity import _DEFAULTS, _flow_latent, _train_flow
         maps = lambda: sum(1 for _ in open('/proc/self/maps'))
         rng, grown = np.random.default_rng(0), []
         for i, n in enumerate([200, 90, 330, 150, 260]):
             before = maps()
             flow, _ = _train_flow(rng.normal(size=(n, 6)).astype(np.float32), rng.normal(size=(n // 4 + 3, 6)).astype(np.float32),
                                   _DEFAULTS | dict(max_epochs=3, seed=i, flow_layers=1, nn_width=8, knots=4), False)
+            _flow_latent(flow, rng.normal(size=(17 + i, 6))) # scoring a clip (its latent norms) compiles nothing new either
             grown.append(maps() - before)
         print(grown)"""
     r = subprocess.run([sys.executable, '-c', code], env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True, timeout=600)
     grown = eval(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else pytest.fail(r.stderr[-2000:])
     assert max(grown[2:]) < 200, grown # the first flows compile; later ones add at most a padded shape (about 100 maps)
 
-def test_padded_compiled_log_prob_equals_the_flows_own():
-    import jax.numpy as jnp
-    from facemimic.identity import _DEFAULTS, _flow_log_prob, _train_flow
+def test_padded_compiled_log_prob_and_latent_equal_the_flows_own():
+    import jax, jax.numpy as jnp
+    from facemimic.identity import _DEFAULTS, _flow_latent, _flow_log_prob, _train_flow
     rng = np.random.default_rng(1)
     flow, _ = _train_flow(rng.normal(size=(150, 5)).astype(np.float32), rng.normal(size=(40, 5)).astype(np.float32),
                           _DEFAULTS | dict(max_epochs=3, flow_layers=1, nn_width=8, knots=4), False)
     for n in (1, 63, 64, 65, 200):
         Z = rng.normal(size=(n, 5))
         np.testing.assert_allclose(_flow_log_prob(flow, Z), np.asarray(flow.log_prob(jnp.asarray(Z, jnp.float32))), rtol=1e-5, atol=1e-4)
+        np.testing.assert_allclose(_flow_latent(flow, Z), np.asarray(jax.vmap(flow.bijection.inverse)(jnp.asarray(Z, jnp.float32))), rtol=1e-5, atol=1e-5)
