@@ -40,7 +40,9 @@ function render({ model, el }) {
   video.muted = true; video.playsInline = true; video.autoplay = true;
   const canvas = mk('canvas', 'fm-live-overlay'); stage.append(video, canvas);
   const info = mk('div', 'fm-live-info'); const label = mk('span', 'fm-live-label', ''); const level = mk('span', 'fm-live-level', '');
-  info.append(label, level); root.append(bar, stage, info); el.append(root);
+  info.append(label, level); const series = mk('canvas', 'fm-live-series'); series.width = 640; series.height = 90;
+  root.append(bar, stage, info, series); el.append(root);
+  const hist = [], SERIES_S = 10; // the rolling plot: the last SERIES_S seconds of results
   const grab = document.createElement('canvas'); const gctx = grab.getContext('2d');
   let timer = null, stream = null, inflight = 0, sentAt = 0, id = 0, result = null, points = null, fresh = []; // fresh: capture times of results not drawn yet
   const done = []; // [capture time, drawn time] of the overlays drawn
@@ -74,8 +76,10 @@ function render({ model, el }) {
     const w = video.clientWidth, h = video.clientHeight; if (canvas.width !== w) canvas.width = w; if (canvas.height !== h) canvas.height = h;
     const c = canvas.getContext('2d'); c.clearRect(0, 0, w, h); if (!result || !stream) return;
     const colours = model.get('landmark_colours');
+    const vw = video.videoWidth || w, vh = video.videoHeight || h, k = Math.min(w / vw, h / vh); // the frame as shown: fitted, centred
+    const dw = vw * k, dh = vh * k, ox = (w - dw) / 2, oy = (h - dh) / 2;
     if (points) for (let i = 0; i < points.length / 2; i++) {
-      c.fillStyle = colours[i] || '#9a9a9a'; c.fillRect((1 - points[2 * i]) * w - 1, points[2 * i + 1] * h - 1, 2, 2); // the video is shown mirrored
+      c.fillStyle = colours[i] || '#9a9a9a'; c.fillRect(ox + (1 - points[2 * i]) * dw - 1, oy + points[2 * i + 1] * dh - 1, 2, 2); // the video is shown mirrored
     }
     c.font = '16px sans-serif'; c.fillStyle = 'rgba(0,0,0,0.55)'; c.fillRect(0, 0, w, 26);
     c.fillStyle = '#fff'; c.fillText(result.text, 6, 18);
@@ -89,6 +93,26 @@ function render({ model, el }) {
       c.strokeText(model.get('prompt'), (w - m.width) / 2, h / 2); c.fillText(model.get('prompt'), (w - m.width) / 2, h / 2);
     }
     for (const t of fresh) done.push([t, now]); fresh = [];
+  }
+  function plot(cuts) { // intensity, expressiveness (with its level cut points) and smile over the last SERIES_S seconds
+    const c = series.getContext('2d'), w = series.width, h = series.height, t1 = hist.length ? hist[hist.length - 1].t : 0, t0 = t1 - SERIES_S * 1000;
+    c.clearRect(0, 0, w, h); c.fillStyle = '#fafafa'; c.fillRect(0, 0, w, h);
+    const x = t => (t - t0) / (SERIES_S * 1000) * w;
+    c.fillStyle = 'rgba(46,125,50,0.2)'; for (const p of hist) if (p.s) c.fillRect(x(p.t) - 2, 14, 4, h - 14);
+    const vals = (cuts || []).concat(hist.filter(p => p.e != null && isFinite(p.e)).map(p => p.e));
+    let lo = Math.min(0, ...vals), hi = Math.max(...vals, lo + 1e-6); const pad = 0.1 * (hi - lo); lo -= pad; hi += pad;
+    const ye = v => h - 2 - (v - lo) / (hi - lo) * (h - 16), yi = v => h - 2 - Math.max(0, Math.min(1, v)) * (h - 16);
+    c.setLineDash([4, 3]); c.strokeStyle = '#999'; c.lineWidth = 1;
+    for (const v of (cuts || [])) { c.beginPath(); c.moveTo(0, ye(v)); c.lineTo(w, ye(v)); c.stroke(); }
+    c.setLineDash([]);
+    const line = (get, y, colour) => {
+      c.strokeStyle = colour; c.lineWidth = 2; c.beginPath(); let on = false;
+      for (const p of hist) { const v = get(p); if (v == null || !isFinite(v)) { on = false; continue; } if (on) c.lineTo(x(p.t), y(v)); else c.moveTo(x(p.t), y(v)); on = true; }
+      c.stroke();
+    };
+    line(p => p.i, yi, '#1f77b4'); line(p => p.e, ye, '#ff7f0e');
+    c.fillStyle = '#444'; c.font = '11px sans-serif';
+    c.fillText('last ' + SERIES_S + ' s: label intensity (blue), expressiveness (orange; dashed: level cut points), smile (green)', 6, 11);
   }
   let statsAt = 0;
   function loop(now) {
@@ -109,6 +133,8 @@ function render({ model, el }) {
     result = msg; points = buffers && buffers.length ? new Float32Array(buffers[0].buffer.slice(buffers[0].byteOffset, buffers[0].byteOffset + buffers[0].byteLength)) : null;
     fresh.push(msg.t); inflight = Math.max(0, inflight - 1); send(performance.now()); label.textContent = msg.label || ''; level.textContent = msg.level_text || '';
     root.dataset.results = String(+(root.dataset.results || 0) + 1); root.dataset.landmarks = String(points ? points.length / 2 : 0);
+    hist.push({ t: msg.t, i: msg.intensity, e: msg.expressiveness, s: msg.smile }); while (hist.length && hist[0].t < msg.t - SERIES_S * 1000) hist.shift();
+    plot(msg.cuts); root.dataset.series = String(hist.length); root.dataset.seriesLevel = String(hist.filter(p => p.e != null).length);
   });
   startB.onclick = start; stopB.onclick = stop;
   recB.onclick = () => { model.set('recording', !model.get('recording')); model.save_changes(); show(); };
@@ -129,6 +155,7 @@ _CSS = """
 .fm-live-stage video { width: 640px; max-width: 100%; transform: scaleX(-1); background: #222; }
 .fm-live-overlay { position: absolute; left: 0; top: 0; pointer-events: none; }
 .fm-live-info { display: flex; gap: 16px; font-size: 18px; margin-top: 4px; }
+.fm-live-series { display: block; width: 640px; max-width: 100%; height: 90px; margin-top: 4px; border: 1px solid #ddd; }
 """
 
 # %% ../nbs/11b_camera.ipynb #34431504
@@ -198,7 +225,7 @@ class CameraWidget(anywidget.AnyWidget):
         if self.recording and rgb is not None: self._recorded.append(rgb)
         self.last = shown
         for f in self.listeners: f(shown)
-        return _message(shown, self.bar_names, t_ms, frame_id)
+        return _message(shown, self.bar_names, t_ms, frame_id, self.analyzer.cuts)
 
     def _on_recording(self, change):
         if change['new']: # recording starts with the next frame
@@ -227,13 +254,15 @@ class CameraWidget(anywidget.AnyWidget):
         if self.analyzer is None: raise TooShortError("No frame has been analysed yet: start the camera first.")
         return self.analyzer.track()
 
-def _message(shown:dict, bars:list, t_ms:float, frame_id)->tuple:
+def _message(shown:dict, bars:list, t_ms:float, frame_id, cuts=())->tuple:
     "The result message for the browser, and the landmarks as a float32 buffer."
     yaw, pitch, roll = (float(v) for v in shown['pose']) if shown['face'] else (float('nan'),) * 3
     text = shown['label'] + (' | smile' if shown['smile'] else '') + (f' | yaw {yaw:+.0f} pitch {pitch:+.0f} roll {roll:+.0f}' if shown['face'] else '')
     level = (f"{shown['level']} {shown['expressiveness']:.1f} ({100 * shown['level_confidence']:.0f} % sure)" if shown['level'] else 'expressiveness: warming up')
     msg = dict(type='result', id=frame_id, t=t_ms, label=shown['label'], smile=shown['smile'], level=shown['level'], level_text=level,
                confidence=shown['level_confidence'], text=text, pose=[yaw, pitch, roll] if shown['face'] else None,
+               intensity=float(shown['intensity']) if shown['face'] and shown['intensity'] is not None else None,
+               expressiveness=None if shown['expressiveness'] is None else float(shown['expressiveness']), cuts=[float(v) for v in cuts],
                bars={b: round(float(shown['blendshapes'].get(b, 0.0)), 3) for b in bars} if shown['face'] else {})
     buf = [np.ascontiguousarray(shown['landmarks'][:, :2], np.float32).tobytes()] if shown['face'] else []
     return json_ready(msg), buf

@@ -60,6 +60,11 @@ def test_live_widget_shows_labels_that_change_when_the_clip_smiles(lab, sample_m
         assert {'smile', 'neutral'} <= seen, seen
         assert page.get_attribute('.fm-live', 'data-landmarks') == '478'
         page.wait_for_function("() => /sure/.test(document.querySelector('.fm-live-level').innerText)", timeout=30_000) # a level after 2 s
+        page.wait_for_function("() => +(document.querySelector('.fm-live').dataset.seriesLevel || 0) > 10", timeout=20_000) # the rolling plot
+        drawn = page.evaluate("() => { const c = document.querySelector('.fm-live-series'), d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+                              " let blue = 0, orange = 0; for (let i = 0; i < d.length; i += 4) { if (d[i] < 80 && d[i + 2] > 150) blue++;"
+                              " if (d[i] > 230 && d[i + 1] > 100 && d[i + 1] < 160 && d[i + 2] < 60) orange++; } return [blue, orange]; }")
+        assert min(drawn) > 20, drawn # its intensity (blue) and expressiveness (orange) lines are drawn
         shot(page, 'lab_live_camera.png', '.fm-live')
         page.click('.fm-live-stop')
         page.wait_for_selector('.fm-live-indicator:not(.on)', timeout=10_000)
