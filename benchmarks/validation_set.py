@@ -176,11 +176,9 @@ def _extract_one(job):
     t0 = time.perf_counter()
     side = Path(track).with_suffix('.json')
     try:
-        check_s = face_check_s()
-        if check_s: # one face tracked, faces counted every `check_s` seconds (`MediaPipeBackend(face_check_s=...)`)
-            from facemimic.backends.mediapipe import MediaPipeBackend
-            tr = facemimic.extract(clip, cache=False, progress=False, backend=MediaPipeBackend(face_check_s=check_s))
-        else: tr = facemimic.extract(clip, cache=False, progress=False)
+        from facemimic.backends.mediapipe import MediaPipeBackend
+        check_s = face_check_s() # > 0: one face tracked, faces counted every `check_s` seconds
+        tr = facemimic.extract(clip, cache=False, progress=False, backend=MediaPipeBackend(face_check_s=check_s) if check_s else None)
         tr.save(track)
         info = dict(key=key, frames=int(tr.n_frames), face_frames=int(np.sum(tr.face_mask)), error=None)
     except Exception as e: # a clip without a detectable face (e.g. quarter size) is a result, not a crash

@@ -8,7 +8,7 @@ import hashlib, html, json, os, sys, threading, time
 from pathlib import Path
 import numpy as np
 from .errors import FacemimicError, MediaError, MissingExtraError, OptionError
-from .io import atomic_write, check_writable, csv_safe, json_ready, package_versions
+from .io import atomic_write, check_writable, csv_safe, json_ready, package_versions, read_csv_table
 
 # %% auto #0
 __all__ = ['DESIGN_COLUMNS', 'DESIGN_OPTIONS', 'EPISODE_COLUMNS', 'MEDIA_SUFFIXES', 'CLIP_GAP_S', 'TABLE_FILES', 'read_design',
@@ -69,9 +69,7 @@ def read_design(design, # a CSV file, or a pandas DataFrame, with `reference` an
     elif isinstance(design, (str, Path)):
         p = Path(design).expanduser()
         if not p.is_file(): raise OptionError(f"The design {p} does not exist: give a CSV file with one row per comparison (columns reference, imitation).")
-        try: table = pd.read_csv(p, dtype=str, keep_default_na=False, skipinitialspace=True)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-            raise OptionError(f"The design {p} is not a readable CSV file ({str(e).splitlines()[0] if str(e) else type(e).__name__}): save it as CSV with a header row.") from None
+        table = read_csv_table(p, 'save it as CSV with a header row', dtype=str, keep_default_na=False, skipinitialspace=True)
         root, where = p.parent if root is None else root, f"The design {p.name}"
     else: raise OptionError(f"design: give a CSV file or a pandas DataFrame, not {type(design).__name__}.")
     root = Path(root or '.').expanduser()

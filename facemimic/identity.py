@@ -11,7 +11,7 @@ import numpy as np
 from .errors import OptionError, TooShortError, MissingExtraError
 from .track import FaceTrack
 from .features import pose_free_landmarks, sampling_rate
-from .io import atomic_write, check_writable, csv_safe
+from .io import atomic_write, check_writable, csv_safe, read_csv_table
 
 # %% auto #0
 __all__ = ['BLENDSHAPE_GROUPS', 'WINDOW_S', 'MODEL_KINDS', 'PAD_ROWS', 'MODEL_FORMAT', 'MODELS_FILE', 'SCORE_FILES',
@@ -162,9 +162,10 @@ def _flow_steps(learning_rate:float)->tuple:
         return eqx.apply_updates(params, updates), state, loss
     return opt, step, eqx.filter_jit(_nll)
 
-def _padded(x:np.ndarray, n:int)->tuple:
-    "`x` with zero rows added up to `n` rows, and the weights (1 for the rows of `x`, 0 for the padding)."
+def _padded(x:np.ndarray, n:int|None=None)->tuple:
+    "`x` with zero rows added up to `n` rows (None: the next multiple of `PAD_ROWS`), and the weights (1 for the rows of `x`, 0 for the padding)."
     import jax.numpy as jnp
+    n = -(-len(x) // PAD_ROWS) * PAD_ROWS if n is None else n
     w = np.zeros(n, np.float32); w[:len(x)] = 1
     return jnp.asarray(np.concatenate([x, np.zeros((n - len(x), x.shape[1]), x.dtype)]), jnp.float32), jnp.asarray(w)
 
@@ -203,13 +204,17 @@ def _shared_closures(static):
         return leaf
     return jax.tree_util.tree_map(shared, static)
 
+def _split(flow)->tuple:
+    "(trainable arrays, the rest) of a flow, its closures shared with equal ones seen before (see `_shared_closures`)."
+    import equinox as eqx, paramax
+    params, static = eqx.partition(flow, eqx.is_inexact_array, is_leaf=lambda leaf: isinstance(leaf, paramax.NonTrainable))
+    return params, _shared_closures(static) # flowjax builds a new (equal) closure per flow, which would compile the steps anew
+
 def _train_flow(Z:np.ndarray, V:np.ndarray, hp:dict, progress:bool)->tuple:
     "Fit a flow to standardised windows `Z`, stopping early on `V`: (flow, {'train': [...], 'val': [...]})."
-    import jax.numpy as jnp, equinox as eqx, paramax
+    import jax.numpy as jnp, equinox as eqx
     from tqdm.auto import tqdm
-    flow = _flow_skeleton(Z.shape[1], hp)
-    params, static = eqx.partition(flow, eqx.is_inexact_array, is_leaf=lambda leaf: isinstance(leaf, paramax.NonTrainable))
-    static = _shared_closures(static) # flowjax builds a new (equal) closure per flow, which would compile the steps anew
+    params, static = _split(_flow_skeleton(Z.shape[1], hp))
     opt, step, val = _flow_steps(float(hp['learning_rate']))
     state = opt.init(params)
     # every model of the process reuses the same compiled functions: a compilation per model kept its code mapped (about
@@ -217,7 +222,7 @@ def _train_flow(Z:np.ndarray, V:np.ndarray, hp:dict, progress:bool)->tuple:
     # "Cannot allocate memory"
     # batches are drawn with NumPy and padded to fixed shapes, so no JAX operation depends on the number of windows
     Z, rng = np.asarray(Z, np.float32), np.random.default_rng(hp['seed'] + 1)
-    Vj, Vw = _padded(np.asarray(V, np.float32), -(-len(V) // PAD_ROWS) * PAD_ROWS)
+    Vj, Vw = _padded(np.asarray(V, np.float32))
     bs = hp['batch_size']; nb = max(1, len(Z) // bs) # fewer windows than a batch: one padded batch
     ones = jnp.ones(bs, jnp.float32)
     best, best_loss, waited, losses = params, np.inf, 0, {'train': [], 'val': []}
@@ -238,30 +243,19 @@ def _train_flow(Z:np.ndarray, V:np.ndarray, hp:dict, progress:bool)->tuple:
     return eqx.combine(best, static), losses
 
 @functools.lru_cache(maxsize=None)
-def _flow_log_prob_step():
-    "The flow's log-density of rows, compiled once per process and shape (see `_train_flow`)."
-    import equinox as eqx, paramax
-    return eqx.filter_jit(lambda params, static, x: paramax.unwrap(eqx.combine(params, static)).log_prob(x))
-
-def _flow_log_prob(flow, Z:np.ndarray)->np.ndarray:
-    "Log-density of the rows of `Z` under `flow`, the rows padded to a multiple of `PAD_ROWS` so that a few compiled shapes serve every clip."
-    import equinox as eqx, paramax
-    params, static = eqx.partition(flow, eqx.is_inexact_array, is_leaf=lambda leaf: isinstance(leaf, paramax.NonTrainable))
-    x, _ = _padded(np.asarray(Z, np.float32), -(-len(Z) // PAD_ROWS) * PAD_ROWS)
-    return np.asarray(_flow_log_prob_step()(params, _shared_closures(static), x), np.float64)[:len(Z)]
-
-@functools.lru_cache(maxsize=None)
-def _flow_inverse_step():
-    "The flow's map from windows to its base space, compiled once per process and shape."
-    import jax, equinox as eqx
+def _flow_map(what:str):
+    "The flow's log-density ('log_prob') or base-space point ('latent') of rows, compiled once per process and shape (see `_train_flow`)."
+    import jax, equinox as eqx, paramax
+    if what == 'log_prob': return eqx.filter_jit(lambda params, static, x: paramax.unwrap(eqx.combine(params, static)).log_prob(x))
     return eqx.filter_jit(lambda params, static, x: jax.vmap(eqx.combine(params, static).bijection.inverse)(x))
 
-def _flow_latent(flow, Z:np.ndarray)->np.ndarray:
-    "The base-space points of the rows of `Z` under `flow` (rows padded as in `_flow_log_prob`)."
-    import equinox as eqx, paramax
-    params, static = eqx.partition(flow, eqx.is_inexact_array, is_leaf=lambda leaf: isinstance(leaf, paramax.NonTrainable))
-    x, _ = _padded(np.asarray(Z, np.float32), -(-len(Z) // PAD_ROWS) * PAD_ROWS)
-    return np.asarray(_flow_inverse_step()(params, _shared_closures(static), x), np.float64)[:len(Z)]
+def _flow_apply(flow, Z:np.ndarray, what:str)->np.ndarray:
+    "`_flow_map(what)` of the rows of `Z`, padded to a multiple of `PAD_ROWS` so that a few compiled shapes serve every clip."
+    x, _ = _padded(np.asarray(Z, np.float32))
+    return np.asarray(_flow_map(what)(*_split(flow), x), np.float64)[:len(Z)]
+
+def _flow_log_prob(flow, Z:np.ndarray)->np.ndarray: return _flow_apply(flow, Z, 'log_prob') # (N,) log-density of each row
+def _flow_latent(flow, Z:np.ndarray)->np.ndarray: return _flow_apply(flow, Z, 'latent') # (N, D) base-space point of each row
 
 
 # %% ../nbs/10b_identity.ipynb #fc8cae6c
@@ -427,7 +421,8 @@ def read_identity_design(design, # a CSV file or DataFrame (`clip`, `participant
         table, root = pd.DataFrame(rows), Path(design)
     elif isinstance(design, (str, Path)):
         if not Path(design).is_file(): raise OptionError(f"{design}: not found: give a design CSV (clip, participant) or a folder with a subfolder per participant.")
-        table, root = pd.read_csv(design), Path(design).parent
+        table = read_csv_table(design, 'give a design CSV (clip, participant), a folder with a subfolder per participant, or PARTICIPANT=CLIP items')
+        root = Path(design).parent
     else: table, root = pd.DataFrame(design), Path('.')
     missing = {'clip', 'participant'} - set(table.columns)
     if missing: raise OptionError(f"The design has no {' or '.join(sorted(missing))} column: give one row per clip with its clip and participant.")

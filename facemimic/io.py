@@ -12,7 +12,7 @@ import numpy as np
 from .errors import OptionError
 
 # %% auto #0
-__all__ = ['file_sha256', 'atomic_write', 'json_ready', 'check_writable', 'csv_safe', 'package_versions']
+__all__ = ['file_sha256', 'atomic_write', 'json_ready', 'check_writable', 'csv_safe', 'read_csv_table', 'package_versions']
 
 # %% ../nbs/00a_io.ipynb #ebfda671
 @lru_cache(maxsize=16)
@@ -101,6 +101,18 @@ def csv_safe(df, # a pandas DataFrame about to be written as CSV or Excel
         if out[c].dtype == object or str(out[c].dtype) in ('string', 'str'):
             out[c] = out[c].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
     return out
+
+# %% ../nbs/00a_io.ipynb #38ce0a51
+def read_csv_table(path, # the CSV file
+                   instead:str, # what to give instead, said when the file cannot be read as CSV
+                   **options, # passed to `pandas.read_csv`
+                  )->object: # the table, a pandas DataFrame
+    "Read a CSV file the user gave, or raise `OptionError` saying it is not one and what to give `instead`."
+    import pandas as pd
+    try: return pd.read_csv(path, **options)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        why = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise OptionError(f"{path} is not a readable CSV file ({why}): {instead}.") from None
 
 # %% ../nbs/00a_io.ipynb #80f8770c
 _DISTRIBUTIONS = {'opencv': ('opencv-contrib-python', 'opencv-python', 'opencv-python-headless', 'opencv-contrib-python-headless')}

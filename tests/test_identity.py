@@ -35,6 +35,7 @@ def test_train_and_score(tmp_path):
     ('too few frames', ['train', 'd0=' + str(SAMPLE/'d0_smile.mp4'), 'd0=' + str(SAMPLE/'d18_pucker.mp4'), '--out', 'm', '--window', '2'], 'training windows'),
     ('not a models folder', ['score', str(SAMPLE), str(SAMPLE/'d0_smile.mp4'), '--out', 's'], 'is not a models folder'),
     ('no participant', ['train', str(SAMPLE/'d0_smile.mp4'), str(SAMPLE/'d18_pucker.mp4'), '--out', 'm'], 'PARTICIPANT=CLIP'),
+    ('one video, not a design', ['train', str(SAMPLE/'d0_smile.mp4'), '--out', 'm'], 'is not a readable CSV file'),
 ])
 def test_errors_are_one_line(tmp_path, case, args, words):
     r = run(*args, cwd=tmp_path)
