@@ -102,7 +102,7 @@ def csv_safe(df, # a pandas DataFrame about to be written as CSV or Excel
             out[c] = out[c].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
     return out
 
-# %% ../nbs/00a_io.ipynb #38ce0a51
+# %% ../nbs/00a_io.ipynb #7cbbb99d
 def read_csv_table(path, # the CSV file
                    instead:str, # what to give instead, said when the file cannot be read as CSV
                    **options, # passed to `pandas.read_csv`
