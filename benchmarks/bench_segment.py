@@ -3,7 +3,8 @@
 A long recording is built by concatenating real clips of `../shared/media` and `../shared/media/dev` with the
 imageio-ffmpeg binary: every file with labelled episodes (`validation_set.EPISODES` whose range comes from a
 `SOURCES.md`), each after one second of its own first frame held still, with speech clips (`validation_set.SPEECH`)
-in between. All pieces are resampled to 30 fps and padded to 480x480. The recording and its track live in the data
+in between (`--recipe episodes`: each labelled episode cut out with `MARGIN_S` either side instead of its whole file,
+as the issue words it). All pieces are resampled to 30 fps and padded to 480x480. The recording and its track live in the data
 folder (`$FACEMIMIC_VALIDATION_DIR` or `~/.cache/facemimic/validation`, subfolder `segment/`); nothing is copied into
 the repository.
 
@@ -19,7 +20,7 @@ Measured, from `facemimic.episodes.segment_recording` on the recording's track:
   pass of `np.median` over its blendshapes (a floor of what any per-frame method costs).
 
 Targets (issue 18): >= 90 % found within ±5 frames, <= 1 false episode per minute, label accuracy >= 80 %, 30 min in < 5 s.
-Usage: python benchmarks/bench_segment.py [--media DIR] [--data DIR] [--json FILE] [--no-compare] [--sheet PNG] [--speech-cut 2]
+Usage: python benchmarks/bench_segment.py [--media DIR] [--data DIR] [--json FILE] [--no-compare] [--sheet PNG] [--speech-cut 2] [--recipe episodes]
 """
 from __future__ import annotations
 import argparse, json, subprocess, sys, time
@@ -30,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from validation_set import EPISODES, SPEECH, BLOCKERS, data_dir, media_dir, file_sha, _key, _write_json, _read_json
 
 FPS, SIZE, HOLD_S = 30, 480, 1.0
+MARGIN_S = 1.0 # with --recipe episodes: seconds of the source kept before and after each labelled episode
 TRUTH_LABELS = {'smile': {'smile'}, 'pucker': {'pucker'}, 'open': {'surprise'}, 'brows': {'surprise'}, 'frown': {'frown'},
                 'smile+open': {'smile', 'surprise'}} # a label of SOURCES.md -> suggestions that count as right
 RECIPE = 1
@@ -38,13 +40,25 @@ def labelled()->list:
     "The episodes whose range comes from a SOURCES.md (not the ones the validation set added, nor speech-tied ones)."
     return [e for e in EPISODES if not e.origin.startswith('added') and not e.file.startswith('dev/tpsmm')]
 
-def pieces(cut:int=1)->list:
-    "[(kind, file, first, end)] in recording order: each labelled file whole, then a speech cut (each speaker's `cut`-th)."
+def _episode_ranges(media:Path, f:str)->list:
+    "[(first, end)] of the file's labelled episodes, each widened by `MARGIN_S` on either side (within the file), overlapping ones merged."
+    import cv2
+    cap = cv2.VideoCapture(str(media/f)); fps, n = cap.get(cv2.CAP_PROP_FPS), int(cap.get(cv2.CAP_PROP_FRAME_COUNT)); cap.release()
+    m, out = int(round(MARGIN_S * fps)), []
+    for e in sorted((e for e in labelled() if e.file == f), key=lambda e: e.first):
+        a, b = max(0, e.first - m), min(n, e.end + m)
+        if out and a <= out[-1][1]: out[-1] = (out[-1][0], max(out[-1][1], b))
+        else: out.append((a, b))
+    return out
+
+def pieces(cut:int=1, recipe:str='files', media:Path|None=None)->list:
+    "[(kind, file, first, end)] in recording order: each labelled file whole ('files') or its episodes cut out with a margin ('episodes'), each followed by a speech cut (each speaker's `cut`-th)."
     files = list(dict.fromkeys(e.file for e in labelled()))
+    spans = [(f, a, b) for f in files for a, b in (_episode_ranges(media, f) if recipe == 'episodes' else [(0, None)])]
     speech = [s for s in SPEECH if s.id.endswith(str(cut))]
     out = []
-    for i, f in enumerate(files):
-        out.append(('episodes', f, 0, None))
+    for i, (f, a, b) in enumerate(spans):
+        out.append(('episodes', f, a, b))
         if i < len(speech): out.append(('speech', speech[i].file, speech[i].first, speech[i].end))
     return out
 
@@ -63,10 +77,10 @@ def _source_info(path:Path)->tuple:
     cap = cv2.VideoCapture(str(path)); fps = cap.get(cv2.CAP_PROP_FPS); cap.release()
     return fps
 
-def build_recording(media:Path, out_dir:Path, cut:int=1)->tuple:
+def build_recording(media:Path, out_dir:Path, cut:int=1, recipe_name:str='files')->tuple:
     "Write the recording (if its recipe changed) and return (path, truth dict)."
     out_dir.mkdir(parents=True, exist_ok=True)
-    plan = pieces(cut)
+    plan = pieces(cut, recipe_name, media)
     recipe = dict(version=RECIPE, fps=FPS, size=SIZE, hold_s=HOLD_S, pieces=[(k, f, a, b, file_sha(media/f)) for k, f, a, b in plan])
     key = _key(recipe); rec = out_dir/f'recording-{key}.mp4'; truth_path = out_dir/f'recording-{key}.json'
     if rec.exists() and truth_path.exists(): return rec, _read_json(truth_path)
@@ -83,11 +97,12 @@ def build_recording(media:Path, out_dir:Path, cut:int=1)->tuple:
         truth['pieces'].append(dict(kind=kind, file=f, first=offset, end=offset + n, source_fps=src_fps, source_first=a))
         to_rec = lambda frame: offset + lead + int(round((frame - a) * FPS / src_fps))
         if kind == 'episodes':
+            inside = lambda x, y: y > a and (b is None or x < b) # a range of source frames overlaps this piece
             for e in labelled():
-                if e.file == f: truth['episodes'].append(dict(id=e.id, label=e.label, first=to_rec(e.first), end=to_rec(e.end),
-                                                              source_fps=src_fps, hold=[offset, offset + lead]))
+                if e.file == f and inside(e.first, e.end):
+                    truth['episodes'].append(dict(id=e.id, label=e.label, first=to_rec(e.first), end=to_rec(e.end), source_fps=src_fps, hold=[offset, offset + lead]))
             extra = list(BLOCKERS.get(f, [])) + [(e.first, e.end) for e in EPISODES if e.file == f and e not in labelled()]
-            truth['excluded'] += [[to_rec(x), to_rec(y)] for x, y in extra]
+            truth['excluded'] += [[max(offset, to_rec(x)), min(offset + n, to_rec(y))] for x, y in extra if inside(x, y)]
         parts.append(part); offset += n
     lst = out_dir/'parts.txt'; lst.write_text(''.join(f"file '{p.name}'\n" for p in parts))
     tmp = rec.with_name('.tmp-' + rec.name)
@@ -225,11 +240,13 @@ def main():
     ap.add_argument('--media'); ap.add_argument('--data'); ap.add_argument('--json')
     ap.add_argument('--build-only', action='store_true', help='only write the recording and extract its track')
     ap.add_argument('--speech-cut', type=int, default=1, choices=(1, 2), help="which speech cut of each speaker goes between the clips (2: a recording with speech the rules were not set on)")
+    ap.add_argument('--recipe', choices=('files', 'episodes'), default='files', help="'files': every file with labelled episodes whole (default; "
+                    "their unlabelled expressions count as false episodes); 'episodes': each labelled episode cut out with MARGIN_S seconds either side")
     ap.add_argument('--sheet', metavar='PNG', help='also write a contact sheet of the false episodes and print what rose in each (to check by eye whether one is an unlabelled expression)')
     ap.add_argument('--no-compare', action='store_true', help='skip comparing episodes from the recording with their cut clips (extracts them once)')
     args = ap.parse_args()
     media, data = media_dir(args.media), data_dir(args.data)/'segment'
-    rec, truth = build_recording(media, data, args.speech_cut)
+    rec, truth = build_recording(media, data, args.speech_cut, args.recipe)
     print(f"recording {rec} ({truth['frames']} frames, {truth['frames'] / FPS / 60:.2f} min, {len(truth['episodes'])} labelled episodes)")
     from facemimic.extraction import extract
     t0 = time.perf_counter(); track = extract(rec, cache_dir=data/'cache', progress=False)
