@@ -15,7 +15,6 @@ from dataclasses import asdict, fields
 from .result import REGION_ACTIVE, SCORE_LEVELS, MimicResult, RegionResult
 from .advice import advice
 from .errors import FacemimicError, OptionError, deprecated_alias
-from .plots import figure_pngs, score_colour
 
 # %% auto #0
 __all__ = ['COMPONENT_WORDS', 'PARAMETER_WORDS', 'VIDEO_FILE', 'ANALYSIS_FILE_WORDS', 'comparison_frame_table', 'report_blocks',
@@ -359,6 +358,7 @@ def _inline_html(text:str)->str:
 
 def _cell_html(c, label:str='')->str:
     "A table cell; `label` (its column's header) is shown before it when a phone shows the table as a list."
+    from facemimic.plots import score_colour # plots (matplotlib, Bokeh) load only when a page draws a score: a batch's summary needs neither
     css = ['labelled'] if label else []
     if isinstance(c, _Score):
         return (f'<td class="{" ".join(["num"] + css)}" data-label="{html.escape(label)}">{c}<span class="meter"><span style="width:'
@@ -379,6 +379,7 @@ def html_fragment(blocks:list, # from `report_blocks`, or a part of them
                   images:dict|None=None, # {file name: PNG bytes} embedded as data URIs
                  )->str: # HTML without page, head or style
     "The HTML of report blocks: tables in scroll wrappers, figures that enlarge when clicked."
+    from facemimic.plots import score_colour
     images, body = images or {}, []
     for b in blocks:
         kind = b[0]
@@ -527,6 +528,7 @@ def write_report(result:MimicResult, # a comparison
                  video:bool=True, # also write side-by-side.mp4 (`video.write_side_by_side`) and show it in report.html
                 )->dict: # {file name: Path written}
     "Write the report of `result` into `directory`: report.html, report.md, report.txt, result.json, frames.csv, regions.csv and the figures' PNGs."
+    from facemimic.plots import figure_pngs
     out = Path(directory).expanduser()
     if out.exists() and not out.is_dir(): raise OptionError(f"{out} is a file: give a folder for the report (it is made if missing).")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -558,7 +560,6 @@ import csv
 from .errors import TooShortError
 from .io import atomic_write
 from .expressions import landmark_pca
-from .plots import label_timeline_png, landmark_pca_png
 
 # %% ../nbs/10_report.ipynb #fef3dcb4
 ANALYSIS_FILE_WORDS = {
@@ -666,6 +667,7 @@ def write_analysis_page(out_dir, # the folder `analyze` wrote into
                         dpi:int=100, # resolution of the figures, pixels per inch
                        )->dict: # {'page': 'summary.html'}, to add to `summary['files']`
     "Write `summary.html`, the self-contained summary page of one analysed clip, into `out_dir`."
+    from facemimic.plots import label_timeline_png, landmark_pca_png
     out, pngs, figures = Path(out_dir), {}, {}
     if len(frames) > 1:
         eps = pd.DataFrame(summary['smile']['episodes'], columns=['start_s', 'end_s'])
