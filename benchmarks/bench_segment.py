@@ -77,12 +77,17 @@ def _source_info(path:Path)->tuple:
     cap = cv2.VideoCapture(str(path)); fps = cap.get(cv2.CAP_PROP_FPS); cap.release()
     return fps
 
+def recording_name(media:Path, cut:int=1, recipe_name:str='files')->str:
+    "The file name of the recording of this recipe: it changes when the pieces, their sources or the recipe change."
+    plan = pieces(cut, recipe_name, media)
+    recipe = dict(version=RECIPE, fps=FPS, size=SIZE, hold_s=HOLD_S, pieces=[(k, f, a, b, file_sha(media/f)) for k, f, a, b in plan])
+    return f'recording-{_key(recipe)}.mp4'
+
 def build_recording(media:Path, out_dir:Path, cut:int=1, recipe_name:str='files')->tuple:
     "Write the recording (if its recipe changed) and return (path, truth dict)."
     out_dir.mkdir(parents=True, exist_ok=True)
     plan = pieces(cut, recipe_name, media)
-    recipe = dict(version=RECIPE, fps=FPS, size=SIZE, hold_s=HOLD_S, pieces=[(k, f, a, b, file_sha(media/f)) for k, f, a, b in plan])
-    key = _key(recipe); rec = out_dir/f'recording-{key}.mp4'; truth_path = out_dir/f'recording-{key}.json'
+    rec = out_dir/recording_name(media, cut, recipe_name); truth_path = rec.with_suffix('.json')
     if rec.exists() and truth_path.exists(): return rec, _read_json(truth_path)
     exe, parts, truth, offset = _ffmpeg(), [], dict(pieces=[], episodes=[], excluded=[], fps=FPS), 0
     for i, (kind, f, a, b) in enumerate(plan):

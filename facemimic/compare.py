@@ -141,10 +141,12 @@ def _own_episode(f:Features)->Segment:
     return find_episode(activation(_rises(f), expression_weights(f.channels)), f.times)
 
 def _channels(fr:Features, own:Segment, expression:str|None)->tuple:
-    "(active channels, channel weights): the reference's expression, from the apex plateau of its own episode `own`, or the hint."
+    "(active channels, channel weights): the reference's expression, from the apex plateau of its own episode `own`, with the hint's blendshapes added."
     apex = fr.delta[plateau_rows(own)].mean(0)
-    if expression is not None: active = np.isin(fr.channels, EXPRESSION_HINTS[expression])
-    else: active = np.abs(apex) >= max(ACTIVE_MIN, ACTIVE_FRACTION * np.abs(apex).max())
+    active = np.abs(apex) >= max(ACTIVE_MIN, ACTIVE_FRACTION * np.abs(apex).max())
+    # a hint adds its blendshapes and never drops what the reference moved: a vocabulary cannot list every way to
+    # perform an expression (a frown may be pressed, rolled-in lips and a raised chin, none of them in 'frown')
+    if expression is not None: active |= np.isin(fr.channels, EXPRESSION_HINTS[expression])
     wts = np.where(active, apex ** 2, 0.0)
     # scale the weights so that the reference's apex has the same activation weighted as unweighted:
     # both clips' curves then stay in blendshape units, and `MIN_PEAK` means the same thing

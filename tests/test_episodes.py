@@ -66,11 +66,10 @@ def _bench_recording():
         from validation_set import data_dir
     except Exception: return None
     folder = data_dir()/'segment'
-    plan = [f for _, f, _, _ in B.pieces()] # the default recording (first speech cuts), not the one of `--speech-cut 2`
-    recs = [r for r in sorted(folder.glob('recording-*.mp4')) if r.with_suffix('.json').exists()
-            and [p['file'] for p in json.loads(r.with_suffix('.json').read_text())['pieces']] == plan]
-    if not recs or not (folder/'cache').is_dir(): return None
-    return B, recs[-1], json.loads(recs[-1].with_suffix('.json').read_text()), folder/'cache'
+    try: rec = folder/B.recording_name(B.media_dir(None)) # the default recording (whole files, first speech cuts)
+    except (Exception, SystemExit): return None # no shared media here
+    if not (rec.exists() and rec.with_suffix('.json').exists() and (folder/'cache').is_dir()): return None
+    return B, rec, json.loads(rec.with_suffix('.json').read_text()), folder/'cache'
 
 @pytest.mark.skipif(_bench_recording() is None, reason='needs the long recording of benchmarks/bench_segment.py (dev clips)')
 def test_long_recording_of_real_clips():
