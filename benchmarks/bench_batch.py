@@ -83,10 +83,14 @@ def run_batch(d, out:Path, **kw)->float:
     else:
         out.mkdir(parents=True); d.to_csv(out.parent/f'{out.name}.csv', index=False)
         cmd = [sys.executable, '-m', 'facemimic.cli', 'batch', str(out.parent/f'{out.name}.csv'), '--out', str(out), '--workers', str(kw['workers']), '--no-cache', '--quiet']
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode: sys.exit(r.stderr[-2000:])
+        after = resource.getrusage(resource.RUSAGE_CHILDREN) # CPU seconds of the run's processes (the command and its workers)
+        run_batch.cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         scores = pd.read_parquet(out/'scores.parquet')
     secs = time.perf_counter() - t0
+    if 'client' in kw or kw.get('cache', True): run_batch.cpu_s = None
     bad = scores[scores.status != 'ok']
     if len(bad): sys.exit(f"{len(bad)} pairs failed: {bad.error.tolist()[:3]}")
     return secs
@@ -134,13 +138,15 @@ def main(argv=None):
             cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host='127.0.0.1', dashboard_address='127.0.0.1:0')
             client = Client(cluster)
             modes['Dask LocalCluster'] = dict(client=client)
-        speed = {k: [] for k in modes}
+        speed, cores = {k: [] for k in modes}, {}
         for r in range(rounds):
             for name, kw in (list(modes.items()) if r % 2 == 0 else list(modes.items())[::-1]):
                 if client is not None and 'client' in kw: client.restart() # fresh worker processes, as a cold local pool has
                 secs = run_batch(d, work/f'cold-{name}-{r}', cache=False, **kw)
                 speed[name].append(len(d) / secs)
-                print(f"  round {r + 1}  {name:18s} {len(d) / secs:5.2f} pairs/s ({secs:.1f} s)", flush=True)
+                if run_batch.cpu_s is not None: cores.setdefault(name, []).append(run_batch.cpu_s / secs)
+                used = f", {run_batch.cpu_s / secs:.2f} cores busy" if run_batch.cpu_s is not None else ''
+                print(f"  round {r + 1}  {name:18s} {len(d) / secs:5.2f} pairs/s ({secs:.1f} s{used})", flush=True)
         if client is not None: client.close(); cluster.close()
         best = {k: max(v) for k, v in speed.items()}
         results['cold'] = speed
@@ -166,6 +172,10 @@ def main(argv=None):
           f"/ bare 2-face loop {e['facemimic extract'] / e['bare, 2 faces']:.3f}")
     r2 = best['2 workers'] / best['1 worker']
     print(f"2 workers / 1 worker           : {r2:.2f}x ({'meets' if r2 >= 1.8 else 'BELOW'} the 1.8x target; best round of each)")
+    if cores.get('1 worker'):
+        one = statistics.median(cores["1 worker"])
+        print(f"  one worker keeps {one:.2f} cores busy (MediaPipe's own threads), so {os.cpu_count()} cores allow at most "
+              f"{min(2, os.cpu_count()) / one:.2f}x with 2 workers, before start-up and the last clip's tail")
     if 'Dask LocalCluster' in best:
         rd = best['Dask LocalCluster'] / best['2 workers']
         print(f"Dask LocalCluster / 2 workers  : {rd:.2f} ({'within' if rd >= 0.85 else 'NOT within'} 15 %)")
