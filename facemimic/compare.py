@@ -16,7 +16,7 @@ from .extraction import extract
 from .regions import channel_index, regions
 from .result import REGION_ACTIVE, ClipSummary, MimicResult, RegionResult, read_saved_result, score_level
 from .result import SCORE_LEVELS, WEIGHTS, save_result # noqa: F401 (still importable from here)
-from .segment import ONSET_FRACTION, Segment, activation, find_episode, plateau_rows
+from .segment import ONSET_FRACTION, Segment, activation, find_episode, held_activation, plateau_rows
 from .vocab import EXPRESSIONS, REGION_GROUPS
 from .similarity import Alignment, amplitude_ratio, asymmetry, dtw_align, time_warp, xcorr_lag, DTW_BAND
 
@@ -137,8 +137,8 @@ def _rises(f:Features)->np.ndarray:
     return np.clip(f.delta, 0, None)
 
 def _own_episode(f:Features)->Segment:
-    "A clip's own strongest episode, of any expression (blinks aside)."
-    return find_episode(activation(_rises(f), expression_weights(f.channels)), f.times)
+    "A clip's own strongest held episode, of any expression (blinks aside): found on the activation held over `segment.HOLD_S`."
+    return find_episode(held_activation(activation(_rises(f), expression_weights(f.channels)), f.fps), f.times)
 
 def _channels(fr:Features, own:Segment, expression:str|None)->tuple:
     "(active channels, channel weights): the reference's expression, from the apex plateau of its own episode `own`, with the hint's blendshapes added."

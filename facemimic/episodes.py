@@ -15,7 +15,7 @@ from .io import atomic_write, csv_safe
 from .track import FaceTrack
 from .regions import EXPRESSION_CHANNELS, regions
 from .features import NOT_EXPRESSION
-from .segment import ONSET_FRACTION
+from .segment import HOLD_S, ONSET_FRACTION
 from .vocab import EXPRESSIONS, EXPRESSIVE_LABELS, LABELS
 
 # %% auto #0
@@ -58,7 +58,7 @@ SPEECH_CYCLE = 0.04 # smallest jaw swing (jawOpen prominence) that counts as a s
 SPEECH_ALLOWANCE = 0.35 # during speech, the talking channels count only above this rise
 MIN_SPEECH_S = 1.0 # shorter stretches of speech-rate jaw movement are not marked
 MOUTH_LED = 0.67 # an episode is led by the mouth when the rest of the face rose less than this share of the talking channels' rise
-MIN_HOLD_S = 0.5 # a mouth-led episode is an expression only if held this long around its apex (a syllable is not)
+MIN_HOLD_S = HOLD_S # a mouth-led episode is an expression only if held this long around its apex (a syllable is not)
 HOLD_FRACTION = 0.8 # held: the activation stays above this share of the apex
 DEAD_ZONE = 0.15 # a blendshape's rise over rest counts only above this (a relaxed face wanders this much)
 SMOOTH_S = 0.2 # running median of the blendshapes, seconds

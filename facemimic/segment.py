@@ -8,7 +8,7 @@ from dataclasses import dataclass, asdict
 import numpy as np
 
 # %% auto #0
-__all__ = ['MIN_PEAK', 'ONSET_FRACTION', 'activation', 'Segment', 'find_episode', 'plateau_rows']
+__all__ = ['MIN_PEAK', 'ONSET_FRACTION', 'HOLD_S', 'activation', 'Segment', 'find_episode', 'plateau_rows', 'held_activation']
 
 # %% ../nbs/05_segment.ipynb #59750203
 def activation(delta:np.ndarray, # (T, C) blendshape change from neutral
@@ -85,3 +85,17 @@ def plateau_rows(seg:Segment, # an episode from `find_episode`
     "Rows of the apex plateau of an episode (the apex row alone if it has none)."
     a, b = seg.plateau if seg.plateau else (seg.apex_row, seg.apex_row)
     return np.arange(a, b + 1)
+
+# %% ../nbs/05_segment.ipynb #5a7c3e91
+HOLD_S = 0.5 # an expression is held at least this long (a syllable is not), seconds
+
+def held_activation(act:np.ndarray, # (T,) activation
+                    fps:float, # frames per second (not finite: an image, returned as it is)
+                    hold_s:float=HOLD_S, # seconds to average over
+                   )->np.ndarray: # (T,) the activation averaged over `hold_s` around each frame
+    "The activation averaged over `hold_s` around each frame (the ends padded with their own value): a brief peak counts less than a held one."
+    act = np.asarray(act, float)
+    w = int(round(hold_s * fps)) if np.isfinite(fps) else 1
+    if w < 2 or len(act) < 2: return act
+    pad = np.pad(act, (w // 2, w - 1 - w // 2), mode='edge')
+    return np.convolve(pad, np.ones(w) / w, mode='valid')
