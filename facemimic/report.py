@@ -15,6 +15,7 @@ from dataclasses import asdict, fields
 from .result import REGION_ACTIVE, SCORE_LEVELS, MimicResult, RegionResult
 from .advice import advice
 from .errors import FacemimicError, OptionError, deprecated_alias
+from .vocab import score_colour # plots (matplotlib, Bokeh) load only where a page draws a figure
 
 # %% auto #0
 __all__ = ['COMPONENT_WORDS', 'PARAMETER_WORDS', 'VIDEO_FILE', 'ANALYSIS_FILE_WORDS', 'comparison_frame_table', 'report_blocks',
@@ -358,7 +359,6 @@ def _inline_html(text:str)->str:
 
 def _cell_html(c, label:str='')->str:
     "A table cell; `label` (its column's header) is shown before it when a phone shows the table as a list."
-    from facemimic.plots import score_colour # plots (matplotlib, Bokeh) load only when a page draws a score: a batch's summary needs neither
     css = ['labelled'] if label else []
     if isinstance(c, _Score):
         return (f'<td class="{" ".join(["num"] + css)}" data-label="{html.escape(label)}">{c}<span class="meter"><span style="width:'
@@ -379,7 +379,6 @@ def html_fragment(blocks:list, # from `report_blocks`, or a part of them
                   images:dict|None=None, # {file name: PNG bytes} embedded as data URIs
                  )->str: # HTML without page, head or style
     "The HTML of report blocks: tables in scroll wrappers, figures that enlarge when clicked."
-    from facemimic.plots import score_colour
     images, body = images or {}, []
     for b in blocks:
         kind = b[0]
