@@ -404,7 +404,7 @@ def _groups(scores)->tuple:
 
 def _strip_svg(values:list)->str:
     "Scores as dots on a 0-100 line, with the median as a bar."
-    from facemimic.plots import score_colour
+    from facemimic.vocab import score_colour
     import numpy as np
     w, pad = 300, 8
     x = lambda v: pad + w * min(max(v, 0), 100) / 100
@@ -428,7 +428,7 @@ def _distribution_html(scores)->str:
             f'<tbody>{"".join(rows)}</tbody></table></div>')
 
 def _heatmap_html(scores)->str:
-    from facemimic.plots import score_colour
+    from facemimic.vocab import score_colour
     import pandas as pd
     rname = 'participant' if 'participant' in scores.columns else 'imitation'
     cname = 'expression' if 'expression' in scores.columns and not all(_blank(v) for v in scores['expression']) else 'reference'

@@ -26,17 +26,16 @@ from .geometry import apply_similarity, similarity_fit
 from .topology import crop_template, mirror_permutation, canonical_face
 from .media import read_frames
 from .regions import RIGHT_EYE, RIGHT_EYEBROW, regions
-from .vocab import NO_REGION_COLOUR, REGION_COLOURS, region_kind
+from .vocab import NO_REGION_COLOUR, REGION_COLOURS, region_kind, score_colour # score_colour is read from here too
 
 # %% auto #0
 __all__ = ['REFERENCE_COLOUR', 'IMITATION_COLOUR', 'FACE_OVAL', 'LIPS_OUTER', 'LIPS_INNER', 'NOSE_LINE', 'MISMATCH_SCORE',
-           'FIGURES', 'region_colours', 'landmark_regions', 'score_colour', 'PNG', 'figure_png', 'Picture',
-           'clip_picture', 'neutral_pictures', 'apex_pictures', 'neutral_png', 'apex_png', 'face_contours',
-           'apex_landmarks', 'superimposed_png', 'region_score_colour', 'region_map', 'region_map_png',
-           'blendshape_series', 'blendshapes_png', 'cost_matrix', 'cost_matrix_png', 'timing_table', 'timing_png',
-           'neutral_bokeh', 'apex_bokeh', 'superimposed_bokeh', 'region_map_bokeh', 'blendshapes_bokeh',
-           'cost_matrix_bokeh', 'timing_bokeh', 'figure_pngs', 'label_timeline_png', 'landmark_pca_png',
-           'colour_shades']
+           'FIGURES', 'region_colours', 'landmark_regions', 'PNG', 'figure_png', 'Picture', 'clip_picture',
+           'neutral_pictures', 'apex_pictures', 'neutral_png', 'apex_png', 'face_contours', 'apex_landmarks',
+           'superimposed_png', 'region_score_colour', 'region_map', 'region_map_png', 'blendshape_series',
+           'blendshapes_png', 'cost_matrix', 'cost_matrix_png', 'timing_table', 'timing_png', 'neutral_bokeh',
+           'apex_bokeh', 'superimposed_bokeh', 'region_map_bokeh', 'blendshapes_bokeh', 'cost_matrix_bokeh',
+           'timing_bokeh', 'figure_pngs', 'label_timeline_png', 'landmark_pca_png', 'colour_shades']
 
 # %% ../nbs/09_plots.ipynb #902571f0
 REFERENCE_COLOUR, IMITATION_COLOUR = '#1f5fa8', '#e0730d' # blue and orange
@@ -67,12 +66,6 @@ def _landmark_regions()->np.ndarray:
 def landmark_regions()->np.ndarray: # (478,) int, -1 for a landmark in no region
     "(478,) index into `regions()` of each landmark's region (the first region listing it), -1 for none."
     return _landmark_regions().copy()
-
-def score_colour(score:float|None, # 0-100, or None
-                )->str: # hex colour
-    "Colour of a score on a red (0), yellow (50), green (100) scale; grey for a missing score."
-    if score is None or not np.isfinite(score): return '#c8c8c8'
-    return to_hex(colormaps['RdYlGn'](float(np.clip(score, 0, 100)) / 100))
 
 # %% ../nbs/09_plots.ipynb #d3b208b9
 class PNG(bytes):

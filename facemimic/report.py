@@ -15,6 +15,7 @@ from dataclasses import asdict, fields
 from .result import REGION_ACTIVE, SCORE_LEVELS, MimicResult, RegionResult
 from .advice import advice
 from .errors import FacemimicError, OptionError, deprecated_alias
+from .vocab import score_colour # plots (matplotlib, Bokeh) load only where a page draws a figure
 
 # %% auto #0
 __all__ = ['COMPONENT_WORDS', 'PARAMETER_WORDS', 'VIDEO_FILE', 'ANALYSIS_FILE_WORDS', 'comparison_frame_table', 'report_blocks',
@@ -215,12 +216,12 @@ def _value(v)->str:
 PARAMETER_WORDS = {
     'mirror': "whether the imitation's left and right were swapped before comparing",
     'mirror_auto': 'whether the side was chosen automatically (the mirror image is kept when it scores clearly better)',
-    'expression': 'the expression named as a hint (none: the moving blendshapes were found automatically)',
+    'expression': "the expression named as a hint: its blendshapes join those the reference moves (none: only the blendshapes the reference moves)",
     'reference_start': 'first second of the reference analysed (none: its start)', 'reference_end': 'last second of the reference analysed (none: its end)',
     'imitation_start': 'first second of the imitation analysed (none: its start)', 'imitation_end': 'last second of the imitation analysed (none: its end)',
     'reference_neutral': "the reference's neutral frames, as given (none: found automatically)",
     'imitation_neutral': "the imitation's neutral frames, as given (none: found automatically)",
-    'weights': 'weight of each measure in the overall score', 'active_channels': 'the blendshapes the reference moves: what the imitation is judged on',
+    'weights': 'weight of each measure in the overall score', 'active_channels': "the blendshapes the reference moves, and a hint's: what the imitation is judged on",
     'dtw_band': 'how far DTW may shift a frame in time, as a share of the longer clip', 'step_pattern': 'the DTW step pattern (dtw-python)',
     'smooth_s': 'running median applied to every series, seconds', 'onset_fraction': 'share of the peak that marks the onset and the offset',
     'every': 'every how many frames were analysed', 'max_side': 'frames shrunk to this longer side before analysis (none: full size)',
@@ -358,7 +359,6 @@ def _inline_html(text:str)->str:
 
 def _cell_html(c, label:str='')->str:
     "A table cell; `label` (its column's header) is shown before it when a phone shows the table as a list."
-    from facemimic.plots import score_colour # plots (matplotlib, Bokeh) load only when a page draws a score: a batch's summary needs neither
     css = ['labelled'] if label else []
     if isinstance(c, _Score):
         return (f'<td class="{" ".join(["num"] + css)}" data-label="{html.escape(label)}">{c}<span class="meter"><span style="width:'
@@ -379,7 +379,6 @@ def html_fragment(blocks:list, # from `report_blocks`, or a part of them
                   images:dict|None=None, # {file name: PNG bytes} embedded as data URIs
                  )->str: # HTML without page, head or style
     "The HTML of report blocks: tables in scroll wrappers, figures that enlarge when clicked."
-    from facemimic.plots import score_colour
     images, body = images or {}, []
     for b in blocks:
         kind = b[0]

@@ -4,10 +4,11 @@
 
 # %% ../nbs/02g_vocab.ipynb #afeac108
 from __future__ import annotations
+import math
 
 # %% auto #0
 __all__ = ['EXPRESSIONS', 'LABELS', 'EXPRESSIVE_LABELS', 'LABEL_THRESHOLDS', 'LABEL_COLOURS', 'REGION_WORDS', 'REGION_GROUPS',
-           'REGION_COLOURS', 'NO_REGION_COLOUR', 'region_kind', 'rgb']
+           'REGION_COLOURS', 'NO_REGION_COLOUR', 'SCORE_SCALE', 'NO_SCORE_COLOUR', 'region_kind', 'rgb', 'score_colour']
 
 # %% ../nbs/02g_vocab.ipynb #7a84bf5d
 EXPRESSIONS = {
@@ -47,3 +48,16 @@ def rgb(colour:str, # a hex colour, '#rrggbb'
        )->tuple: # (r, g, b) in 0..255
     "The 0..255 RGB values of a hex colour (for drawing with OpenCV)."
     return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+
+# %% ../nbs/02g_vocab.ipynb #b9f5d3a2
+SCORE_SCALE = ('#a50026', '#d73027', '#f46d43', '#fdae61', '#fee08b', '#ffffbf', '#d9ef8b', '#a6d96a', '#66bd63', '#1a9850', '#006837') # 0 to 100
+NO_SCORE_COLOUR = '#c8c8c8' # a missing score
+
+def score_colour(score:float|None, # 0-100, or None
+                )->str: # hex colour
+    "Colour of a score on a red (0), yellow (50), green (100) scale (`SCORE_SCALE`, read in 256 steps as matplotlib does); grey for a missing score."
+    if score is None or not math.isfinite(score): return NO_SCORE_COLOUR
+    i = min(int(min(max(float(score), 0.0), 100.0) / 100 * 256), 255) # one of 256 steps
+    t = i / 255 * (len(SCORE_SCALE) - 1); k = min(int(t), len(SCORE_SCALE) - 2); f = t - k
+    a, b = ([v / 255 for v in rgb(c)] for c in SCORE_SCALE[k:k + 2])
+    return '#' + ''.join(format(round((x + (y - x) * f) * 255), '02x') for x, y in zip(a, b))
