@@ -57,11 +57,12 @@ def test_import_is_cheap():
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True)
     assert r.stdout.strip() == '[]', r.stdout
 
-def test_batch_summary_draws_no_plots():
+def test_batch_summary_draws_no_plots(tmp_path):
     "A batch's tables and summary page need neither matplotlib nor Bokeh (importing them cost each batch 1.3 s)."
-    code = ("import sys, tempfile, pandas as pd; from facemimic.cohort import write_tables; "
+    code = ("import sys, pandas as pd; from facemimic.cohort import write_tables; "
             "s = pd.DataFrame(dict(reference=['a.mp4'], imitation=['b.mp4'], score=[80.0], status=['ok'], error=[None], seconds=[0.1])); "
-            "write_tables(s, tempfile.mkdtemp(), 'test'); print(sorted({'matplotlib', 'bokeh'} & set(sys.modules)))")
+            f"write_tables(s, {str(tmp_path)!r}, 'test'); print(sorted({{'matplotlib', 'bokeh'}} & set(sys.modules)))")
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stdout.strip().splitlines()[-1] == '[]', r.stdout
+    assert (tmp_path/'summary.html').exists() and 'background:' in (tmp_path/'summary.html').read_text() # the colours are there
