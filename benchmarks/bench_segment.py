@@ -42,8 +42,7 @@ def labelled()->list:
 
 def _episode_ranges(media:Path, f:str)->list:
     "[(first, end)] of the file's labelled episodes, each widened by `MARGIN_S` on either side (within the file), overlapping ones merged."
-    import cv2
-    cap = cv2.VideoCapture(str(media/f)); fps, n = cap.get(cv2.CAP_PROP_FPS), int(cap.get(cv2.CAP_PROP_FRAME_COUNT)); cap.release()
+    fps, n = _source_info(media/f)
     m, out = int(round(MARGIN_S * fps)), []
     for e in sorted((e for e in labelled() if e.file == f), key=lambda e: e.first):
         a, b = max(0, e.first - m), min(n, e.end + m)
@@ -73,26 +72,30 @@ def _frame_count(path:Path)->int:
     cap.release(); return n
 
 def _source_info(path:Path)->tuple:
+    "(frames per second, frame count as the container states it) of a source video."
     import cv2
-    cap = cv2.VideoCapture(str(path)); fps = cap.get(cv2.CAP_PROP_FPS); cap.release()
-    return fps
+    cap = cv2.VideoCapture(str(path)); fps, n = cap.get(cv2.CAP_PROP_FPS), int(cap.get(cv2.CAP_PROP_FRAME_COUNT)); cap.release()
+    return fps, n
 
-def recording_name(media:Path, cut:int=1, recipe_name:str='files')->str:
-    "The file name of the recording of this recipe: it changes when the pieces, their sources or the recipe change."
-    plan = pieces(cut, recipe_name, media)
+def _plan_name(media:Path, plan:list)->str:
+    "The file name of the recording of `plan`: it changes when the pieces, their sources or the recipe change."
     recipe = dict(version=RECIPE, fps=FPS, size=SIZE, hold_s=HOLD_S, pieces=[(k, f, a, b, file_sha(media/f)) for k, f, a, b in plan])
     return f'recording-{_key(recipe)}.mp4'
+
+def recording_name(media:Path, cut:int=1, recipe_name:str='files')->str:
+    "The file name of the recording `build_recording` writes for these options."
+    return _plan_name(media, pieces(cut, recipe_name, media))
 
 def build_recording(media:Path, out_dir:Path, cut:int=1, recipe_name:str='files')->tuple:
     "Write the recording (if its recipe changed) and return (path, truth dict)."
     out_dir.mkdir(parents=True, exist_ok=True)
     plan = pieces(cut, recipe_name, media)
-    rec = out_dir/recording_name(media, cut, recipe_name); truth_path = rec.with_suffix('.json')
+    rec = out_dir/_plan_name(media, plan); truth_path = rec.with_suffix('.json')
     if rec.exists() and truth_path.exists(): return rec, _read_json(truth_path)
     exe, parts, truth, offset = _ffmpeg(), [], dict(pieces=[], episodes=[], excluded=[], fps=FPS), 0
     for i, (kind, f, a, b) in enumerate(plan):
         src, part = media/f, out_dir/f'part{i:02d}.mp4'
-        src_fps = _source_info(src)
+        src_fps, _ = _source_info(src)
         cut = f"select='between(n,{a},{b - 1})',setpts=N/FRAME_RATE/TB," if b is not None else ''
         hold = f",tpad=start_duration={HOLD_S}:start_mode=clone" if kind == 'episodes' else ''
         vf = (f"{cut}fps={FPS},scale={SIZE}:{SIZE}:force_original_aspect_ratio=decrease,pad={SIZE}:{SIZE}:(ow-iw)/2:(oh-ih)/2,setsar=1{hold}")

@@ -231,9 +231,15 @@ def _regions(ev:Evidence, scores:dict)->tuple:
         out.append(rr)
     return out, imi_moved
 
-def _warnings(ref_t:FaceTrack, imi_t:FaceTrack, ev:Evidence)->list:
+def _warnings(ref_t:FaceTrack, imi_t:FaceTrack, ev:Evidence, expression:str|None=None)->list:
     "Things to know before trusting the score."
     out = []
+    if expression is not None:
+        p = np.abs(ev.reference_profile)
+        own = p >= max(ACTIVE_MIN, ACTIVE_FRACTION * p.max()) # the reference's own active channels, as `_channels` finds them
+        if not (own & np.isin(ev.reference.channels, EXPRESSION_HINTS[expression])).any():
+            out.append(f"The reference does not make the hinted expression '{expression}' (none of its blendshapes moves at the reference's "
+                       "peak): the imitation is judged on what the reference does. Check the hint and the reference clip.")
     for role, t in (('reference', ref_t), ('imitation', imi_t)):
         out += [f"{role}: {w}" for w in t.warnings]
         share = t.face_mask.mean()
@@ -291,7 +297,7 @@ def compare_tracks(reference:FaceTrack, # the reference's track
     region_results, imi_moved = _regions(ev, scores)
     params = dict(parameters or {}, weights=component_weights(), active_channels=[c for c, a in zip(fr.channels, active) if a],
                   dtw_band=DTW_BAND, step_pattern='symmetric2', smooth_s=SMOOTH_S, onset_fraction=ONSET_FRACTION)
-    return MimicResult(float(score), components, timing, region_results, _warnings(reference, imitation, ev), ev.alignment,
+    return MimicResult(float(score), components, timing, region_results, _warnings(reference, imitation, ev, expression), ev.alignment,
                        _verdict(score, region_results, timing if ev.warp.get('complete') else {}, # a delay is told only when both clips show their whole episode
                                 ev.reference_segment.moved, ev.imitation_own_segment.moved, imi_moved),
                        _summary(reference, fr, ev.reference_segment, ev.reference_plateau),
